@@ -1,0 +1,402 @@
+"""LSTMForecaster: a scikit-learn regressor over time-ordered rows."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, RegressorMixin
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+
+from ._history import History
+from ._sklearn_private import Interval, StrOptions, _fit_context
+from ._validation import check_n_rows, check_windows_3d, time_index, units_per_layer
+from ._window import window_context
+
+OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
+LOSSES = ("mse", "mae", "huber")
+ACTIVATIONS = ("tanh", "relu", "elu", "selu", "gelu", "sigmoid", "softsign", "linear")
+
+
+class LSTMForecaster(RegressorMixin, BaseEstimator):
+    """Forecast from the recent past with a stack of LSTM layers.
+
+    X holds one row per time step, in time order; ``y[t]`` is what must be predicted from rows
+    ``t - window + 1 .. t`` of X (put the future values you want in y, e.g. with
+    :func:`~sklstm.make_horizon_target`). The prediction for row ``t`` never depends on a row
+    after it. ``fit`` remembers the last ``window - 1`` rows, so that ``predict`` on rows that
+    continue them (a :class:`~sklearn.model_selection.TimeSeriesSplit` test fold) uses their
+    true preceding window. Inputs and targets are standardised on the training rows inside the
+    estimator; predictions come back on y's scale.
+
+    Parameters
+    ----------
+    window : int, default=24
+        Number of time steps the network sees for each prediction.
+    units : int or tuple of int, default=50
+        Units per LSTM layer: one int for ``n_layers`` equal layers, or one int per layer.
+    n_layers : int, default=1
+        Number of stacked LSTM layers when ``units`` is an int.
+    dropout : float, default=0.0
+        Rate of the dropout layer after each LSTM layer.
+    recurrent_dropout : float, default=0.0
+        Dropout of the recurrent state inside the LSTM cells. Any value > 0 rules out the
+        fast cuDNN kernel on GPUs.
+    bidirectional : bool, default=False
+        Read each window forwards and backwards (both directions only see the window's past).
+    activation : str, default="tanh"
+        Cell activation; "tanh" is the one the cuDNN kernel supports.
+    highway : bool, default=True
+        Add a linear autoregressive term on the window to the output (LSTNet's highway), so
+        that persistence and linear autoregression are exactly representable and forecasts keep
+        working when the series leaves its training range.
+    centering : {"last", "mean"} or None, default="last"
+        Subtract each window's last step ("last") or mean from the LSTM's input, so the LSTM
+        models the shape of the recent past and the highway carries its level.
+    learning_rate : float, default=1e-3
+        Learning rate of the optimizer.
+    optimizer : {"adam", "adamw", "nadam", "rmsprop", "sgd"}, default="adam"
+        Keras optimizer, built fresh at every fit.
+    loss : {"mse", "mae", "huber"}, default="mse"
+        Training loss on the standardised targets.
+    epochs : int, default=100
+        Maximum number of passes over the training windows.
+    batch_size : int, default=32
+        Windows per gradient step.
+    early_stopping : bool, default=True
+        Stop when the loss on the last ``validation_fraction`` of the training rows (in time
+        order, never shuffled) has not improved for ``patience`` epochs, and restore the best
+        weights.
+    validation_fraction : float, default=0.1
+        Fraction of the training windows, taken from the end, used for early stopping.
+    patience : int, default=10
+        Epochs without improvement before early stopping.
+    random_state : int, RandomState instance or None, default=None
+        Seeds weights, dropout and shuffling. An int gives identical predictions across fits and
+        processes on the same CPU. Global random states are never touched.
+    verbose : int, default=0
+        Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+
+    Attributes
+    ----------
+    model_ : keras.Model
+        The trained network.
+    history_ : dict of str to list of float
+        Per-epoch training ``loss`` (and ``val_loss`` with early stopping).
+    n_iter_ : int
+        Number of epochs run.
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` has feature names
+        that are all strings.
+    n_outputs_ : int
+        Number of targets.
+    last_window_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
+        The last rows seen during :term:`fit`: history for the rows that continue them.
+    x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
+        Per-feature mean and standard deviation of the training rows.
+    y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
+        Per-target mean and standard deviation of the training targets.
+
+    See Also
+    --------
+    SlidingWindowTransformer : The same windows for any scikit-learn estimator.
+    make_horizon_target : Build ``(X, y)`` for a forecast horizon.
+
+    Notes
+    -----
+    Rows without ``window - 1`` predecessors (the start of the fitted data, or data that does
+    not continue it) repeat their earliest available row as history. With a pandas index,
+    continuity is read from the index; with arrays, X continues the fitted data unless its
+    first row equals the first fitted row (an in-sample call). The user guide's "Time
+    semantics" page describes the rule with a picture.
+
+    Examples
+    --------
+    >>> from sklstm import LSTMForecaster, make_horizon_target
+    >>> from sklstm.datasets import load_seattle_weather
+    >>> X, y = make_horizon_target(load_seattle_weather(), "temp_max", horizon=1)
+    >>> model = LSTMForecaster(window=7, units=8, epochs=2, random_state=0)
+    >>> model.fit(X[:300], y[:300]).predict(X[300:310]).shape
+    (10, 1)
+    >>> model.n_features_in_, model.n_outputs_
+    (4, 1)
+    """
+
+    _parameter_constraints = {
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "units": [Interval(Integral, 1, None, closed="left"), tuple, list],
+        "n_layers": [Interval(Integral, 1, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "recurrent_dropout": [Interval(Real, 0, 1, closed="left")],
+        "bidirectional": ["boolean"],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "highway": ["boolean"],
+        "centering": [StrOptions({"last", "mean"}), None],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "optimizer": [StrOptions(set(OPTIMIZERS))],
+        "loss": [StrOptions(set(LOSSES))],
+        "epochs": [Interval(Integral, 1, None, closed="left")],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "patience": [Interval(Integral, 1, None, closed="left")],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        window=24,
+        *,
+        units=50,
+        n_layers=1,
+        dropout=0.0,
+        recurrent_dropout=0.0,
+        bidirectional=False,
+        activation="tanh",
+        highway=True,
+        centering="last",
+        learning_rate=1e-3,
+        optimizer="adam",
+        loss="mse",
+        epochs=100,
+        batch_size=32,
+        early_stopping=True,
+        validation_fraction=0.1,
+        patience=10,
+        random_state=None,
+        verbose=0,
+    ):
+        self.window = window
+        self.units = units
+        self.n_layers = n_layers
+        self.dropout = dropout
+        self.recurrent_dropout = recurrent_dropout
+        self.bidirectional = bidirectional
+        self.activation = activation
+        self.highway = highway
+        self.centering = centering
+        self.learning_rate = learning_rate
+        self.optimizer = optimizer
+        self.loss = loss
+        self.epochs = epochs
+        self.batch_size = batch_size
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.random_state = random_state
+        self.verbose = verbose
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.target_tags.multi_output = True
+        tags.non_deterministic = self.random_state is None
+        return tags
+
+    # -- fitting -----------------------------------------------------------------------------
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y):
+        """Train a fresh network on the windows of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features) or (n_rows, window, n_features)
+            Time-ordered rows, or windows from :class:`SlidingWindowTransformer`.
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs)
+            Target of each row, to be predicted from the rows up to and including it.
+
+        Returns
+        -------
+        self : LSTMForecaster
+            The fitted estimator.
+        """
+        window = int(self.window)
+        units = units_per_layer(self.units, self.n_layers, type(self).__name__)
+        source, y, n_history = self._training_windows(X, y, window)
+        n_windows = len(y)
+        self._y_1d = y.ndim == 1
+        y = y.reshape(len(y), -1)
+        n_val = max(1, round(self.validation_fraction * n_windows)) if self.early_stopping else 0
+        check_n_rows(n_windows + n_history, window, n_history + n_val + 1, type(self).__name__)
+        n_train = n_windows - n_val
+        self.n_outputs_ = y.shape[1]
+        self.y_mean_ = y[:n_train].mean(axis=0)
+        self.y_scale_ = _safe_scale(y[:n_train].std(axis=0))
+        y_scaled = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
+
+        seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        self.model_, self.history_ = self._train(source, y_scaled, n_train, units, seed)
+        self.n_iter_ = len(self.history_["loss"])
+        return self
+
+    def _training_windows(self, X, y, window):
+        """Validate X and y; return the scaled windows with a full history, their y, and the
+        number of leading rows that only served as history."""
+        if np.ndim(X) == 3:
+            X, y = _validate_3d(self, X, y)
+            check_windows_3d(X, window)
+            self._set_x_scaling(X.reshape(-1, X.shape[2]))
+            self._history = None
+            self.last_window_ = X[-1, 1:, :].copy()
+            return (self._scale_x(X), None), y, 0
+        index = time_index(X)
+        X, y = validate_data(
+            self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
+        )
+        check_n_rows(len(X), window, window, type(self).__name__)
+        self._history = History(X, index, window)
+        self.last_window_ = self._history.rows
+        self._set_x_scaling(X)
+        # The first window - 1 rows lack a full history: they are predicted, never trained on.
+        positions = np.arange(len(X) - window + 1)
+        return (self._scale_x(X), positions), y[window - 1 :], window - 1
+
+    def _set_x_scaling(self, rows):
+        self.x_mean_ = rows.mean(axis=0)
+        self.x_scale_ = _safe_scale(rows.std(axis=0))
+
+    def _scale_x(self, X):
+        return ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
+
+    def _train(self, source, y, n_train, units, seed):
+        import keras
+
+        model = self._build(units, seed)
+        model.compile(
+            optimizer=keras.optimizers.get(
+                {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
+            ),
+            loss={"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}[
+                self.loss
+            ],
+        )
+        train = slice(0, n_train)
+        fit_kwargs = {}
+        if n_train < len(y):
+            val = slice(n_train, None)
+            fit_kwargs["validation_data"] = self._dataset(source, val, y[val])
+            fit_kwargs["callbacks"] = [
+                keras.callbacks.EarlyStopping(
+                    monitor="val_loss", patience=self.patience, restore_best_weights=True
+                )
+            ]
+        history = model.fit(
+            self._dataset(source, train, y[train], shuffle_seed=seed),
+            epochs=self.epochs,
+            verbose=self.verbose,
+            shuffle=False,  # the dataset shuffles itself, with our seed
+            **fit_kwargs,
+        )
+        return model, {key: [float(v) for v in values] for key, values in history.history.items()}
+
+    def _dataset(self, source, select, y=None, shuffle_seed=None):
+        """Batches of the windows ``select`` picks from ``source``: (rows, window starts) for
+        2-D input, (windows, None) for 3-D input."""
+        from ._dataset import array_dataset, window_dataset
+
+        data, positions = source
+        batch_size = int(self.batch_size) if shuffle_seed is not None else 1024
+        if positions is None:
+            return array_dataset(data[select], y, batch_size=batch_size, shuffle_seed=shuffle_seed)
+        return window_dataset(
+            data,
+            int(self.window),
+            positions[select],
+            y,
+            batch_size=batch_size,
+            shuffle_seed=shuffle_seed,
+        )
+
+    def _build(self, units, seed):
+        from ._network import build_lstm_network
+
+        return build_lstm_network(
+            window=int(self.window),
+            n_features=self.n_features_in_,
+            n_outputs=self.n_outputs_,
+            units=units,
+            bidirectional=self.bidirectional,
+            dropout=self.dropout,
+            recurrent_dropout=self.recurrent_dropout,
+            activation=self.activation,
+            highway=self.highway,
+            centering=self.centering,
+            seed=seed,
+        )
+
+    # -- predicting --------------------------------------------------------------------------
+
+    def predict(self, X):
+        """Predict the target of every row of X from the window that ends at it.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features) or (n_rows, window, n_features)
+            Time-ordered rows (history for the first rows comes from the fitted data when X
+            continues it), or windows from :class:`SlidingWindowTransformer`.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_rows,) or (n_rows, n_outputs)
+            Predictions on the scale of y, shaped like the y given to :meth:`fit`.
+        """
+        check_is_fitted(self)
+        source = self._prediction_source(X)
+        if len(source[0]) == 0:
+            y_pred = np.empty((0, self.n_outputs_))
+        else:
+            n_rows = len(source[0]) if source[1] is None else len(source[1])
+            y_scaled = self.model_.predict(self._dataset(source, slice(0, n_rows)), verbose=0)
+            y_pred = y_scaled.astype(np.float64) * self.y_scale_ + self.y_mean_
+        return y_pred.ravel() if self._y_1d else y_pred
+
+    def _prediction_source(self, X):
+        window = int(self.window)
+        if np.ndim(X) == 3:
+            X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
+            check_windows_3d(X, window, self.n_features_in_)
+            return self._scale_x(X), None
+        index = time_index(X)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        history = None if self._history is None else self._history.preceding(X, index)
+        scaled_history = None if history is None else self._scale_x(history)
+        return window_context(self._scale_x(X), window, scaled_history), np.arange(len(X))
+
+    # -- pickling ----------------------------------------------------------------------------
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        if "model_" in state:
+            # Keep only the weights: the network is rebuilt from the parameters on load.
+            state["model_"] = [np.asarray(w) for w in self.model_.get_weights()]
+        return state
+
+    def __setstate__(self, state):
+        weights = state.get("model_")
+        super().__setstate__(state)
+        if weights is not None:
+            units = units_per_layer(self.units, self.n_layers, type(self).__name__)
+            self.model_ = self._build(units, seed=0)
+            self.model_.set_weights(weights)
+
+
+def _safe_scale(std):
+    return np.where(std > np.finfo(np.float32).eps, std, 1.0)
+
+
+def _validate_3d(estimator, X, y):
+    X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
+    if X.ndim != 3:
+        raise ValueError(f"Expected 3-D windows (n_windows, window, n_features), got {X.shape}.")
+    y = check_array(y, ensure_2d=False, dtype=np.float64)
+    if len(y) != len(X):
+        raise ValueError(
+            f"X holds {len(X)} windows but y has {len(y)} rows: give one target per window."
+        )
+    estimator.n_features_in_ = X.shape[2]
+    if hasattr(estimator, "feature_names_in_"):
+        del estimator.feature_names_in_
+    return X, y

@@ -1,0 +1,70 @@
+"""Align features with the future values to forecast (direct multi-horizon targets)."""
+
+import numpy as np
+import pandas as pd
+
+
+def make_horizon_target(data, target, horizon=1):
+    """Split time-ordered data into features X and the next ``horizon`` values of ``target``.
+
+    Row ``t`` of y holds ``target[t + 1 .. t + horizon]`` (columns ``<target>_t+1`` ...
+    ``<target>_t+<horizon>``), so a model predicting y[t] from rows up to t forecasts the
+    future. The last ``horizon`` rows, which have no complete target, are dropped. X keeps every
+    column of ``data``, including the target's current value.
+
+    Parameters
+    ----------
+    data : pandas.DataFrame or array-like of shape (n_rows, n_columns)
+        Time-ordered rows.
+    target : str, int or list of them
+        Column name(s) of a DataFrame, or column position(s) of an array.
+    horizon : int, default=1
+        Number of future steps to predict directly.
+
+    Returns
+    -------
+    X : pandas.DataFrame or ndarray of shape (n_rows - horizon, n_columns)
+        The features, with the original index for a DataFrame.
+    y : pandas.DataFrame or ndarray of shape (n_rows - horizon, n_targets * horizon)
+        For every target, its values 1 .. horizon steps ahead.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklstm import make_horizon_target
+    >>> frame = pd.DataFrame({"Demand": [1.0, 2.0, 3.0, 4.0], "Temp": [5.0, 6.0, 7.0, 8.0]})
+    >>> X, y = make_horizon_target(frame, "Demand", horizon=2)
+    >>> y
+       Demand_t+1  Demand_t+2
+    0         2.0         3.0
+    1         3.0         4.0
+    >>> X.shape
+    (2, 2)
+    """
+    if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
+        raise ValueError(f"horizon must be an int >= 1. Got {horizon!r} instead.")
+    targets = list(target) if isinstance(target, list | tuple) else [target]
+    if not targets:
+        raise ValueError("target must name at least one column.")
+    frame = data if isinstance(data, pd.DataFrame) else pd.DataFrame(np.asarray(data))
+    if frame.ndim != 2 or isinstance(data, pd.Series):
+        raise ValueError("data must be 2-D: one row per time step, one column per variable.")
+    missing = [t for t in targets if t not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"target column(s) {missing} not found; available columns: {list(frame.columns)}."
+        )
+    if len(frame) <= horizon:
+        raise ValueError(
+            f"data has {len(frame)} rows: at least horizon + 1 = {horizon + 1} are needed."
+        )
+    columns = {
+        f"{name}_t+{step}": frame[name].shift(-step)
+        for name in targets
+        for step in range(1, horizon + 1)
+    }
+    y = pd.DataFrame(columns, index=frame.index).iloc[:-horizon]
+    X = frame.iloc[:-horizon]
+    if isinstance(data, pd.DataFrame):
+        return X, y
+    return X.to_numpy(), y.to_numpy()

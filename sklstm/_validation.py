@@ -1,0 +1,83 @@
+"""Checks shared by the estimators, with their error wording in one place."""
+
+from numbers import Integral
+
+import numpy as np
+import pandas as pd
+
+
+def time_index(X):
+    """Return X's index when it orders time, else None; reject unsorted or duplicated indexes.
+
+    A DatetimeIndex, PeriodIndex or numeric index is taken as the time axis; any other index
+    (strings, a MultiIndex) and plain arrays carry no time information.
+    """
+    index = getattr(X, "index", None)
+    if not isinstance(index, pd.Index) or isinstance(index, pd.MultiIndex):
+        return None
+    if not (
+        isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)
+        or pd.api.types.is_numeric_dtype(index.dtype)
+    ):
+        return None
+    if index.has_duplicates:
+        first = index[index.duplicated()][0]
+        raise ValueError(
+            f"X's index has duplicated time stamps (first: {first!r}). Each row must be one "
+            "time step: aggregate the duplicates (X.groupby(level=0).mean()) or drop them "
+            "(X[~X.index.duplicated()])."
+        )
+    if not index.is_monotonic_increasing:
+        raise ValueError(
+            "X's index is not sorted in time order. Rows must be time steps in order: "
+            "call X.sort_index() first."
+        )
+    return index
+
+
+def check_n_rows(n_rows, window, n_needed, estimator_name):
+    """Raise a ValueError when fewer rows than ``n_needed`` were given."""
+    if n_rows < n_needed:
+        noun = "sample" if n_rows == 1 else "samples"
+        raise ValueError(
+            f"{estimator_name} with window={window} needs at least {n_needed} samples (rows), "
+            f"got {n_rows} {noun}. Use a smaller window, fewer validation rows or more data."
+        )
+
+
+def check_windows_3d(X, window, n_features=None):
+    """Validate a 3-D array of windows (n_windows, window, n_features)."""
+    if X.shape[1] != window:
+        raise ValueError(
+            f"X holds windows of length {X.shape[1]} but window={window}. Build the windows "
+            f"with SlidingWindowTransformer(window={window}) or set window={X.shape[1]}."
+        )
+    if n_features is not None and X.shape[2] != n_features:
+        raise ValueError(
+            f"X has {X.shape[2]} features per time step, but the estimator was fitted with "
+            f"{n_features} features."
+        )
+
+
+def units_per_layer(units, n_layers, estimator_name):
+    """Turn ``units`` (an int or one int per layer) and ``n_layers`` into a tuple of ints."""
+    if isinstance(units, Integral):
+        return (int(units),) * int(n_layers)
+    units = tuple(units)
+    if not units or not all(isinstance(u, Integral) and u >= 1 for u in units):
+        raise ValueError(
+            f"The 'units' parameter of {estimator_name} must be an int >= 1 or a non-empty "
+            f"tuple of ints >= 1, one per layer. Got {units!r} instead."
+        )
+    if n_layers not in (1, len(units)):
+        raise ValueError(
+            f"{estimator_name} got units={units!r} ({len(units)} layers) and "
+            f"n_layers={n_layers}. Give the layer sizes as a tuple, or an int units with "
+            "n_layers, not both."
+        )
+    return tuple(int(u) for u in units)
+
+
+def as_float_rows(X):
+    """Rows as a float32 array: the one precision the networks train in."""
+    return np.asarray(X, dtype=np.float32)

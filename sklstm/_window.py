@@ -1,0 +1,188 @@
+"""Sliding windows over time-ordered rows: the one place where windows are built."""
+
+from numbers import Integral
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils.validation import check_is_fitted, validate_data
+
+from ._history import History
+from ._sklearn_private import Interval, _check_feature_names_in, _fit_context
+from ._validation import time_index
+
+
+def sliding_windows(X, window, history=None):
+    """Return the window ending at every row of X, as a read-only view.
+
+    Row ``t`` of the result holds rows ``t - window + 1 .. t``. Rows before the first row of X
+    are taken from ``history`` (the rows that immediately precede X); where that runs out, the
+    earliest available row is repeated, so every window is finite and no window ever contains a
+    row that comes after its last row.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        Time-ordered rows.
+    window : int
+        Number of time steps per window.
+    history : ndarray of shape (n_history, n_features), default=None
+        Rows that precede X; only the last ``window - 1`` are used.
+
+    Returns
+    -------
+    windows : ndarray of shape (n_rows, window, n_features)
+        A strided view: the window axis is not copied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklstm import sliding_windows
+    >>> X = np.arange(5.0).reshape(-1, 1)
+    >>> sliding_windows(X, 3)[:, :, 0]
+    array([[0., 0., 0.],
+           [0., 0., 1.],
+           [0., 1., 2.],
+           [1., 2., 3.],
+           [2., 3., 4.]])
+    >>> sliding_windows(X[3:], 3, history=X[:3])[:, :, 0]
+    array([[1., 2., 3.],
+           [2., 3., 4.]])
+    """
+    context = window_context(X, window, history)
+    # sliding_window_view puts the window axis last; move it before the features.
+    return sliding_window_view(context, window, axis=0).transpose(0, 2, 1)
+
+
+def window_context(X, window, history=None):
+    """Return ``window - 1`` rows of history followed by X, so that the window ending at row
+    ``t`` of X is ``context[t : t + window]``; see :func:`sliding_windows` for the padding rule.
+    """
+    n_history = window - 1
+    history = X[:0] if history is None or n_history == 0 else history[-n_history:]
+    first = history[:1] if len(history) else X[:1]
+    padding = np.repeat(first, n_history - len(history), axis=0)
+    return np.concatenate([padding, history, X]).astype(X.dtype, copy=False)
+
+
+class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output_keys=None):
+    """Turn time-ordered rows into the window of past rows that ends at each row.
+
+    One output row per input row, so it fits into a :class:`~sklearn.pipeline.Pipeline`. The
+    window for row ``t`` holds rows ``t - window + 1 .. t``: the transformer never looks ahead.
+    ``fit`` remembers the last ``window - 1`` rows; ``transform`` on rows that continue them
+    (the test fold of a :class:`~sklearn.model_selection.TimeSeriesSplit`) takes the first
+    windows' history from there. Rows without enough history repeat the earliest available row.
+    How continuity is decided is described in the user guide ("Time semantics").
+
+    Parameters
+    ----------
+    window : int, default=24
+        Number of time steps in each window.
+    flatten : bool, default=False
+        If True, return 2-D rows of ``window * n_features`` lagged values (oldest first), ready
+        for any scikit-learn regressor; if False, return 3-D windows for
+        :class:`~sklstm.LSTMForecaster`.
+
+    Attributes
+    ----------
+    n_features_in_ : int
+        Number of features seen during :term:`fit`.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of features seen during :term:`fit`. Defined only when `X` has feature names
+        that are all strings.
+    last_window_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
+        The last rows seen during :term:`fit`, history for rows that continue them.
+
+    See Also
+    --------
+    LSTMForecaster : LSTM regressor that builds the same windows internally.
+    sliding_windows : The function behind this transformer.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.linear_model import Ridge
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklstm import SlidingWindowTransformer
+    >>> X = np.arange(20.0).reshape(10, 2)
+    >>> SlidingWindowTransformer(window=3).fit_transform(X).shape
+    (10, 3, 2)
+    >>> flat = SlidingWindowTransformer(window=3, flatten=True).fit(X)
+    >>> flat.get_feature_names_out().tolist()
+    ['x0_lag2', 'x1_lag2', 'x0_lag1', 'x1_lag1', 'x0_lag0', 'x1_lag0']
+    >>> model = make_pipeline(SlidingWindowTransformer(3, flatten=True), Ridge())
+    >>> model.fit(X[:8], np.arange(8.0)).predict(X[8:]).shape
+    (2,)
+    """
+
+    _parameter_constraints = {
+        "window": [Interval(Integral, 1, None, closed="left")],
+        "flatten": ["boolean"],
+    }
+
+    def __init__(self, window=24, *, flatten=False):
+        self.window = window
+        self.flatten = flatten
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Remember the number of features and the last ``window - 1`` rows of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Time-ordered rows.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : SlidingWindowTransformer
+            The fitted transformer.
+        """
+        index = time_index(X)
+        X = validate_data(self, X, dtype=[np.float64, np.float32])
+        self._history = History(X, index, int(self.window))
+        self.last_window_ = self._history.rows
+        return self
+
+    def transform(self, X):
+        """Return the window ending at each row of X.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Time-ordered rows.
+
+        Returns
+        -------
+        windows : ndarray of shape (n_rows, window, n_features) or (n_rows, window * n_features)
+            3-D strided view, or 2-D lagged values when ``flatten=True``.
+        """
+        check_is_fitted(self)
+        index = time_index(X)
+        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        windows = sliding_windows(X, int(self.window), self._history.preceding(X, index))
+        return windows.reshape(len(X), -1) if self.flatten else windows
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names; defaults to `feature_names_in_` or ``x0, x1, ...``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str
+            ``<feature>_lag<k>`` for every lag ``k`` (oldest first) when ``flatten=True``;
+            the input names (the last axis of the windows) otherwise.
+        """
+        check_is_fitted(self)
+        names = _check_feature_names_in(self, input_features)
+        if not self.flatten:
+            return names
+        lags = range(int(self.window) - 1, -1, -1)
+        return np.array([f"{name}_lag{lag}" for lag in lags for name in names], dtype=object)

@@ -1,0 +1,70 @@
+"""Small real data sets that ship with sklstm, so examples and tests work offline.
+
+Sources and licences are in ``sklstm/datasets/data/SOURCES.md``.
+"""
+
+from importlib import resources
+
+import pandas as pd
+
+__all__ = ["load_hourly_temperatures", "load_seattle_weather"]
+
+
+def _read(name, index_col):
+    with resources.files(__package__).joinpath("data", name).open("r") as f:
+        frame = pd.read_csv(f, index_col=index_col, parse_dates=[index_col])
+    frame.index.freq = pd.infer_freq(frame.index)
+    return frame
+
+
+def load_seattle_weather():
+    """Load daily Seattle weather, 2012-2015 (public domain, NOAA).
+
+    Returns
+    -------
+    frame : pandas.DataFrame of shape (1461, 4)
+        Columns ``precipitation`` (mm), ``temp_max`` and ``temp_min`` (degrees C) and
+        ``wind`` (m/s), indexed by a daily :class:`pandas.DatetimeIndex` without gaps.
+
+    See Also
+    --------
+    load_hourly_temperatures : Hourly temperatures with a daily season.
+
+    Examples
+    --------
+    >>> from sklstm.datasets import load_seattle_weather
+    >>> frame = load_seattle_weather()
+    >>> frame.shape
+    (1461, 4)
+    >>> list(frame.columns)
+    ['precipitation', 'temp_max', 'temp_min', 'wind']
+    >>> frame.index.freqstr
+    'D'
+    """
+    return _read("seattle_weather.csv", "date")
+
+
+def load_hourly_temperatures():
+    """Load hourly air temperatures of Seattle and San Francisco in 2010 (public domain, NOAA).
+
+    Returns
+    -------
+    frame : pandas.DataFrame of shape (8760, 2)
+        Columns ``seattle`` and ``san_francisco`` (degrees F), indexed by an hourly
+        :class:`pandas.DatetimeIndex`. One missing hour (the daylight-saving switch) is
+        linearly interpolated.
+
+    See Also
+    --------
+    load_seattle_weather : Daily multivariate weather.
+
+    Examples
+    --------
+    >>> from sklstm.datasets import load_hourly_temperatures
+    >>> frame = load_hourly_temperatures()
+    >>> frame.shape
+    (8760, 2)
+    >>> frame.index.freqstr
+    'h'
+    """
+    return _read("hourly_temperatures.csv", "time")
