@@ -215,7 +215,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """
         window = int(self.window)
         units = units_per_layer(self.units, self.n_layers, type(self).__name__)
+        target_names = _target_names(y)
         source, y, n_history = self._training_windows(X, y, window)
+        self._remember_forecast_origin(X, target_names, window)
         n_windows = len(y)
         self._y_1d = y.ndim == 1
         y = y.reshape(len(y), -1)
@@ -235,7 +237,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _training_windows(self, X, y, window):
         """Validate X and y; return the scaled windows with a full history, their y, and the
         number of leading rows that only served as history."""
-        if np.ndim(X) == 3:
+        if _is_3d(X):
             X, y = _validate_3d(self, X, y)
             check_windows_3d(X, window)
             self._set_x_scaling(X.reshape(-1, X.shape[2]))
@@ -264,6 +266,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _train(self, source, y, n_train, units, seed):
         import keras
 
+        from ._callbacks import EarlyStoppingBest
+
         model = self._build(units, seed)
         model.compile(
             optimizer=keras.optimizers.get(
@@ -278,11 +282,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if n_train < len(y):
             val = slice(n_train, None)
             fit_kwargs["validation_data"] = self._dataset(source, val, y[val])
-            fit_kwargs["callbacks"] = [
-                keras.callbacks.EarlyStopping(
-                    monitor="val_loss", patience=self.patience, restore_best_weights=True
-                )
-            ]
+            fit_kwargs["callbacks"] = [EarlyStoppingBest(self.patience)]
         history = model.fit(
             self._dataset(source, train, y[train], shuffle_seed=seed),
             epochs=self.epochs,
@@ -355,7 +355,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     def _prediction_source(self, X):
         window = int(self.window)
-        if np.ndim(X) == 3:
+        if _is_3d(X):
             X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
             check_windows_3d(X, window, self.n_features_in_)
             return self._scale_x(X), None
@@ -368,7 +368,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     # -- pickling ----------------------------------------------------------------------------
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: object.__getstate__ may hand back the instance's own __dict__.
+        state = dict(super().__getstate__())
         if "model_" in state:
             # Keep only the weights: the network is rebuilt from the parameters on load.
             state["model_"] = [np.asarray(w) for w in self.model_.get_weights()]
@@ -381,6 +382,163 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             units = units_per_layer(self.units, self.n_layers, type(self).__name__)
             self.model_ = self._build(units, seed=0)
             self.model_.set_weights(weights)
+
+    # -- forecasting and saving --------------------------------------------------------------
+
+    def _remember_forecast_origin(self, X, target_names, window):
+        # What forecast() needs beyond the history rule: the last full window (the history
+        # keeps one row fewer), where the fitted time index ends, and the target names.
+        self._y_names = target_names
+        if _is_3d(X):
+            self._last_rows = check_array(X[-1:], allow_nd=True, dtype=[np.float64, np.float32])[0]
+            self._fit_end = None
+            return
+        index = time_index(X)
+        tail = X.iloc[-window:] if hasattr(X, "iloc") else np.asarray(X)[-window:]
+        self._last_rows = check_array(tail, dtype=[np.float64, np.float32])
+        self._fit_end = None if index is None else index[-1:]
+
+    def forecast(self, X=None):
+        """Forecast the time steps after the last row as a DataFrame with future time stamps.
+
+        The targets must be named ``<column>_t+<k>``, as :func:`~sklstm.make_horizon_target`
+        names them: the prediction for ``<column>_t+<k>`` becomes column ``<column>`` at the
+        ``k``-th step after the last row. Future time stamps continue the fitted index with
+        its frequency.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features), default=None
+            Rows that end at the forecast origin, e.g. all rows up to now (including the last
+            ``horizon`` rows that :func:`~sklstm.make_horizon_target` drops for lack of a
+            target). If it has fewer than ``window`` rows, rows that continue the fitted data
+            take their history from it. If None, forecast from the last fitted row.
+
+        Returns
+        -------
+        forecast : pandas.DataFrame of shape (horizon, n_targets)
+            One row per future step, one column per target. The index holds the future time
+            stamps (a DatetimeIndex, PeriodIndex or numeric index continuing the time index),
+            or the steps ahead ``1 .. horizon`` when the data had no time index.
+
+        See Also
+        --------
+        make_horizon_target : Build ``(X, y)`` with targets named ``<column>_t+<k>``.
+        sklstm.plotting.plot_forecast : Plot the history and this forecast.
+
+        Examples
+        --------
+        >>> from sklstm import LSTMForecaster, make_horizon_target
+        >>> from sklstm.datasets import load_seattle_weather
+        >>> weather = load_seattle_weather()
+        >>> X, y = make_horizon_target(weather, "temp_max", horizon=3)
+        >>> model = LSTMForecaster(window=7, units=4, epochs=1, random_state=0).fit(X, y)
+        >>> future = model.forecast(weather)
+        >>> future.shape, list(future.columns)
+        ((3, 1), ['temp_max'])
+        >>> future.index.strftime("%Y-%m-%d").tolist()
+        ['2016-01-01', '2016-01-02', '2016-01-03']
+        """
+        import pandas as pd
+
+        from ._history import _regular_step
+
+        check_is_fitted(self)
+        targets, horizon, column_of = _horizon_layout(self._y_names)
+        window = int(self.window)
+        step = None if self._history is None else self._history.step
+        if X is None:
+            y_pred = self.predict(self._last_rows[np.newaxis])
+            end = self._fit_end
+        elif _is_3d(X):
+            y_pred = self.predict(X)
+            end = None
+        else:
+            index = time_index(X)
+            if len(X) == 0:
+                raise ValueError("forecast() needs at least one row of X: its last row.")
+            tail = X.iloc[-window:] if hasattr(X, "iloc") else np.asarray(X)[-window:]
+            y_pred = self.predict(tail if len(X) >= window else X)
+            end = None if index is None else index[-1:]
+            if step is None and index is not None:
+                step = _regular_step(index)
+        last = np.reshape(y_pred, (-1, self.n_outputs_))[-1]
+        values = {t: [last[column_of[t, k]] for k in range(1, horizon + 1)] for t in targets}
+        return pd.DataFrame(values, index=_future_index(end, step, horizon))
+
+    def save(self, path):
+        """Save the estimator to a zip file that :func:`sklstm.load` reads back safely.
+
+        The file holds the parameters and fitted state as JSON and ``.npy`` arrays and the
+        network as a ``.keras`` file, loaded with Keras' safe mode: no pickle.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the file, e.g. ``"model.sklstm.zip"``.
+
+        See Also
+        --------
+        sklstm.load : Read the file back.
+        """
+        from ._persistence import save
+
+        save(self, path)
+
+
+def _is_3d(X):
+    # getattr first: array-likes that refuse NumPy's array functions still have an ndim or
+    # convert with __array__.
+    ndim = getattr(X, "ndim", None)
+    return (np.asarray(X).ndim if ndim is None else ndim) == 3
+
+
+def _target_names(y):
+    """The target names when y is a named pandas object, else None."""
+    columns = getattr(y, "columns", None)
+    names = list(columns) if columns is not None else [getattr(y, "name", None)]
+    if hasattr(y, "iloc") and all(isinstance(name, str) for name in names):
+        return names
+    return None
+
+
+def _horizon_layout(names):
+    """Targets, horizon and the output column of each (target, step) from ``<col>_t+<k>``."""
+    import re
+
+    how = (
+        "forecast() needs targets named '<column>_t+<k>' for k = 1 .. horizon: fit on the "
+        "DataFrame y that make_horizon_target(frame, target, horizon) returns"
+    )
+    if names is None:
+        raise ValueError(f"{how}; this estimator was fitted with an unnamed y.")
+    matches = [re.fullmatch(r"(.+)_t\+(\d+)", name) for name in names]
+    if not all(matches):
+        raise ValueError(f"{how}; got targets {names}.")
+    column_of = {(m[1], int(m[2])): i for i, m in enumerate(matches)}
+    targets = list(dict.fromkeys(m[1] for m in matches))
+    horizon = max(step for _, step in column_of)
+    if len(column_of) != len(targets) * horizon or len(column_of) != len(names):
+        raise ValueError(f"{how}; got targets {names}.")
+    return targets, horizon, column_of
+
+
+def _future_index(end, step, horizon):
+    """The ``horizon`` time stamps after ``end`` (an index of length 1, or None)."""
+    import pandas as pd
+
+    if end is None:
+        return pd.RangeIndex(1, horizon + 1, name="steps_ahead")
+    if step is None:
+        raise ValueError(
+            "Cannot tell the time step of the data: its time index is not evenly spaced. "
+            "Resample it to a regular frequency (X.asfreq(...)) before fitting."
+        )
+    if isinstance(end, pd.DatetimeIndex):
+        return pd.date_range(end[0] + step, periods=horizon, freq=step, name=end.name)
+    if isinstance(end, pd.PeriodIndex):
+        return pd.period_range(end[0] + 1, periods=horizon, freq=end.freq, name=end.name)
+    return pd.Index(end[0] + step * np.arange(1, horizon + 1), name=end.name)
 
 
 def _safe_scale(std):

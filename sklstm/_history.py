@@ -16,10 +16,7 @@ def _regular_step(index):
     if index is None or len(index) < 2:
         return None
     if isinstance(index, pd.DatetimeIndex):
-        freq = index.freq
-        if freq is None and len(index) >= 3:
-            freq = pd.infer_freq(index)
-        return None if freq is None else pd.tseries.frequencies.to_offset(freq)
+        return index.freq or pd.DatetimeIndex(index, freq="infer").freq
     if isinstance(index, pd.PeriodIndex):
         return index.freq
     steps = np.unique(np.diff(np.asarray(index)))

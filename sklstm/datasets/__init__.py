@@ -13,7 +13,7 @@ __all__ = ["load_hourly_temperatures", "load_seattle_weather"]
 def _read(name, index_col):
     with resources.files(__package__).joinpath("data", name).open("r") as f:
         frame = pd.read_csv(f, index_col=index_col, parse_dates=[index_col])
-    frame.index.freq = pd.infer_freq(frame.index)
+    frame.index = pd.DatetimeIndex(frame.index, freq="infer")
     return frame
 
 

@@ -1,0 +1,31 @@
+"""scikit-learn's own estimator checks on every sklstm estimator, with tiny settings."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from sklstm import LSTMForecaster, SlidingWindowTransformer
+
+ROW_ORDER = (
+    "X is a time series: the prediction for a row depends on the rows before it, so predicting "
+    "a subset or a reordering of the rows legitimately changes the predictions."
+)
+EXPECTED_FAILED = {
+    "check_methods_subset_invariance": ROW_ORDER,
+    "check_methods_sample_order_invariance": ROW_ORDER,
+}
+
+
+def tiny_forecaster():
+    # A high learning rate lets a tiny network pass the regression-score checks in few epochs.
+    return LSTMForecaster(window=3, units=4, epochs=8, learning_rate=0.05, random_state=0)
+
+
+@parametrize_with_checks(
+    [
+        tiny_forecaster(),
+        SlidingWindowTransformer(window=3),
+        SlidingWindowTransformer(window=2, flatten=True),
+    ],
+    expected_failed_checks=lambda est: EXPECTED_FAILED,
+)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)
