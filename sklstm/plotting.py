@@ -1,0 +1,315 @@
+"""Plots for forecasts, cross-validation folds, training curves and Optuna searches.
+
+Every function draws on ``ax`` (a new figure's Axes when None) and returns that Axes. matplotlib
+(``pip install sklstm[plot]``) and Optuna are imported only when a function is called.
+"""
+
+import numpy as np
+
+__all__ = [
+    "plot_cv_folds",
+    "plot_forecast",
+    "plot_optimization_history",
+    "plot_param_importances",
+    "plot_training_history",
+]
+
+
+def _axes(ax):
+    if ax is not None:
+        return ax
+    import matplotlib.pyplot as plt
+
+    return plt.subplots(figsize=(8, 4), layout="constrained")[1]
+
+
+def _columns(data, name):
+    """(label, values) pairs of a Series, DataFrame or array, with the time axis."""
+    import pandas as pd
+
+    if isinstance(data, pd.Series):
+        return data.index, [(data.name if data.name is not None else name, data.to_numpy())]
+    if isinstance(data, pd.DataFrame):
+        return data.index, [(str(c), data[c].to_numpy()) for c in data.columns]
+    values = np.asarray(data, dtype=float)
+    values = values.reshape(len(values), -1)
+    labels = [name] if values.shape[1] == 1 else [f"{name} {i}" for i in range(values.shape[1])]
+    return np.arange(len(values)), list(zip(labels, values.T, strict=True))
+
+
+def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=None):
+    """Plot the observed past of the targets and the forecast of the next steps.
+
+    Parameters
+    ----------
+    history : pandas.Series or pandas.DataFrame
+        Observed values of the target(s), indexed by time; one line per column.
+    forecast : pandas.DataFrame
+        The forecast, e.g. from :meth:`LSTMForecaster.forecast
+        <sklstm.LSTMForecaster.forecast>`, with columns named like ``history``'s.
+    predictions : pandas.Series or pandas.DataFrame, default=None
+        Earlier predictions to compare with the history (e.g. one step ahead on a holdout),
+        drawn dotted.
+    n_history : int, default=None
+        Show only the last ``n_history`` rows of the history (and predictions).
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure's when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        The history as solid lines, the forecast dashed with markers, the forecast horizon
+        shaded.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from sklstm.plotting import plot_forecast
+    >>> past = pd.Series([1.0, 2.0, 3.0], pd.date_range("2024-01-01", periods=3), name="y")
+    >>> future = pd.DataFrame({"y": [4.0, 5.0]}, pd.date_range("2024-01-04", periods=2))
+    >>> ax = plot_forecast(past, future)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['y', 'y forecast']
+    """
+    import pandas as pd
+
+    ax = _axes(ax)
+    if n_history is not None:
+        history = history.iloc[-int(n_history) :]
+        if predictions is not None:
+            predictions = predictions.loc[predictions.index >= history.index[0]]
+    x, observed = _columns(history, "observed")
+    colors = {}
+    for label, values in observed:
+        (line,) = ax.plot(x, values, label=label, linewidth=1.2)
+        colors[label] = line.get_color()
+    if predictions is not None:
+        px, predicted = _columns(predictions, "predicted")
+        for label, values in predicted:
+            ax.plot(
+                px, values, ":", color=colors.get(label), label=f"{label} predicted", linewidth=1
+            )
+    fx, forecasts = _columns(forecast, "forecast")
+    origin = x[-1]
+    for label, values in forecasts:
+        # Start the dashed line at the last observation so it visibly continues the history.
+        start = dict(observed).get(label)
+        xs = [origin, *fx] if start is not None else list(fx)
+        ys = [start[-1], *values] if start is not None else list(values)
+        ax.plot(
+            xs,
+            ys,
+            "--",
+            marker="o",
+            markersize=3,
+            color=colors.get(label),
+            label=f"{label} forecast",
+        )
+    if isinstance(x, pd.DatetimeIndex):
+        import matplotlib.dates as mdates
+
+        locator = mdates.AutoDateLocator()
+        ax.xaxis.set_major_locator(locator)
+        ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.axvspan(origin, fx[-1], color="0.9", zorder=0)
+    ax.axvline(origin, color="0.5", linewidth=0.8)
+    ax.set_title(f"Forecast of the next {len(fx)} steps")
+    ax.legend(loc="best", fontsize="small")
+    return ax
+
+
+def plot_cv_folds(cv, X, y=None, *, ax=None):
+    """Plot which rows each cross-validation fold trains and tests on, over time.
+
+    Parameters
+    ----------
+    cv : cross-validation splitter
+        E.g. :class:`~sklearn.model_selection.TimeSeriesSplit`.
+    X : array-like of shape (n_rows, n_features)
+        The time-ordered rows; a pandas time index, when present, labels the x axis.
+    y : array-like, default=None
+        Passed to ``cv.split``.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure's when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        One row of bars per fold: training rows in blue, test rows in orange.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.model_selection import TimeSeriesSplit
+    >>> from sklstm.plotting import plot_cv_folds
+    >>> ax = plot_cv_folds(TimeSeriesSplit(3), np.zeros((40, 2)))
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['fold 0', 'fold 1', 'fold 2']
+    """
+    import pandas as pd
+
+    ax = _axes(ax)
+    index = getattr(X, "index", None)
+    times = index if isinstance(index, pd.DatetimeIndex) else None
+    splits = list(cv.split(X, y))
+    for fold, (train, test) in enumerate(splits):
+        for rows, color, label in ((train, "tab:blue", "train"), (test, "tab:orange", "test")):
+            positions = np.asarray(rows)
+            if times is None:
+                spans = [(start, length) for start, length in _runs(positions)]
+            else:
+                step = times[1] - times[0] if len(times) > 1 else pd.Timedelta(1, "D")
+                spans = [(times[s], step * n) for s, n in _runs(positions)]
+            ax.broken_barh(
+                spans, (fold - 0.35, 0.7), color=color, label=label if fold == 0 else None
+            )
+    ax.set_yticks(range(len(splits)), [f"fold {i}" for i in range(len(splits))])
+    ax.invert_yaxis()
+    ax.set_xlabel("time" if times is not None else "row")
+    ax.set_title(f"{type(cv).__name__}: {len(splits)} folds")
+    ax.legend(loc="lower left", fontsize="small")
+    return ax
+
+
+def _runs(positions):
+    """Contiguous runs of sorted row positions as (start, length) pairs."""
+    if len(positions) == 0:
+        return []
+    breaks = np.flatnonzero(np.diff(positions) != 1) + 1
+    return [(int(run[0]), len(run)) for run in np.split(positions, breaks)]
+
+
+def plot_training_history(estimator, *, ax=None):
+    """Plot the training (and validation) loss per epoch of a fitted estimator.
+
+    Parameters
+    ----------
+    estimator : LSTMForecaster or dict
+        A fitted estimator (its ``history_`` is used), or such a ``history_`` dict.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure's when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        One line per recorded metric; the epoch with the lowest validation loss is marked.
+
+    Examples
+    --------
+    >>> from sklstm.plotting import plot_training_history
+    >>> ax = plot_training_history({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.8]})
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['loss', 'val_loss']
+    """
+    history = estimator if isinstance(estimator, dict) else estimator.history_
+    ax = _axes(ax)
+    for name, values in history.items():
+        ax.plot(np.arange(1, len(values) + 1), values, label=name)
+    if history.get("val_loss"):
+        best = int(np.argmin(history["val_loss"]))
+        ax.axvline(best + 1, color="0.5", linestyle=":", linewidth=1)
+        ax.annotate(
+            f"best epoch {best + 1}",
+            (best + 1, history["val_loss"][best]),
+            textcoords="offset points",
+            xytext=(5, 10),
+            fontsize="small",
+        )
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("loss (standardised targets)")
+    ax.set_title("Training history")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def _study(search):
+    return getattr(search, "study_", search)
+
+
+def plot_optimization_history(search, *, ax=None):
+    """Plot each trial's score and the best score so far of an Optuna search.
+
+    Parameters
+    ----------
+    search : LSTMSearchCV or optuna.study.Study
+        A fitted search (its ``study_`` is used) or a single-objective study.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure's when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        Completed trials as dots, the best value so far as a step line.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklstm.plotting import plot_optimization_history
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    >>> study.optimize(lambda trial: trial.suggest_float("x", -1, 1) ** 2, n_trials=5)
+    >>> ax = plot_optimization_history(study)
+    >>> [line.get_label() for line in ax.get_lines()]
+    ['trial', 'best so far']
+    """
+    import optuna
+
+    study = _study(search)
+    trials = [t for t in study.trials if t.state == optuna.trial.TrialState.COMPLETE]
+    numbers = np.array([t.number for t in trials])
+    values = np.array([t.value for t in trials], dtype=float)
+    maximize = study.direction == optuna.study.StudyDirection.MAXIMIZE
+    best = np.maximum.accumulate(values) if maximize else np.minimum.accumulate(values)
+    ax = _axes(ax)
+    ax.plot(numbers, values, "o", markersize=4, alpha=0.7, label="trial")
+    ax.plot(numbers, best, drawstyle="steps-post", color="tab:red", label="best so far")
+    ax.set_xlabel("trial")
+    ax.set_ylabel("score" if maximize else "objective")
+    n_pruned = sum(t.state == optuna.trial.TrialState.PRUNED for t in study.trials)
+    ax.set_title(f"Optimisation history ({len(trials)} complete, {n_pruned} pruned trials)")
+    ax.legend(fontsize="small")
+    return ax
+
+
+def plot_param_importances(search, *, evaluator=None, ax=None):
+    """Plot how much each hyper-parameter explains the score, by Optuna's importance evaluator.
+
+    Parameters
+    ----------
+    search : LSTMSearchCV or optuna.study.Study
+        A fitted search (its ``study_`` is used) or a single-objective study with at least
+        two complete trials.
+    evaluator : optuna.importance.BaseImportanceEvaluator, default=None
+        Passed to :func:`optuna.importance.get_param_importances` (fANOVA when None).
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure's when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+        One horizontal bar per parameter, the most important at the top.
+
+    Examples
+    --------
+    >>> import optuna
+    >>> from sklstm.plotting import plot_param_importances
+    >>> optuna.logging.set_verbosity(optuna.logging.WARNING)
+    >>> study = optuna.create_study(sampler=optuna.samplers.RandomSampler(seed=0))
+    >>> study.optimize(
+    ...     lambda t: t.suggest_float("x", -1, 1) ** 2 + 0.01 * t.suggest_float("y", -1, 1),
+    ...     n_trials=10,
+    ... )
+    >>> ax = plot_param_importances(study)
+    >>> [t.get_text() for t in ax.get_yticklabels()]
+    ['x', 'y']
+    """
+    import optuna
+
+    importances = optuna.importance.get_param_importances(_study(search), evaluator=evaluator)
+    names = list(importances)[::-1]  # barh draws bottom-up: most important last = on top
+    ax = _axes(ax)
+    ax.barh(range(len(names)), [importances[n] for n in names], color="tab:blue")
+    ax.set_yticks(range(len(names)), names)
+    ax.set_xlabel("importance")
+    ax.set_title("Hyper-parameter importances")
+    return ax
