@@ -117,7 +117,7 @@ def _encode(value, arrays, where):
         }
     if isinstance(value, pd.Index):
         return _encode_index(value, arrays, where)
-    if isinstance(value, pd.DateOffset):
+    if isinstance(value, pd.offsets.BaseOffset):
         return {"__type__": "offset", "freq": value.freqstr}
     if isinstance(value, np.random.RandomState):
         return {"__type__": "RandomState", "state": _encode(value.get_state(), arrays, where)}

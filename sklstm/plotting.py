@@ -68,7 +68,7 @@ def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=Non
     >>> past = pd.Series([1.0, 2.0, 3.0], pd.date_range("2024-01-01", periods=3), name="y")
     >>> future = pd.DataFrame({"y": [4.0, 5.0]}, pd.date_range("2024-01-04", periods=2))
     >>> ax = plot_forecast(past, future)
-    >>> [line.get_label() for line in ax.get_lines()]
+    >>> ax.get_legend_handles_labels()[1]
     ['y', 'y forecast']
     """
     import pandas as pd
@@ -198,7 +198,7 @@ def plot_training_history(estimator, *, ax=None):
     --------
     >>> from sklstm.plotting import plot_training_history
     >>> ax = plot_training_history({"loss": [1.0, 0.5, 0.4], "val_loss": [1.1, 0.7, 0.8]})
-    >>> [line.get_label() for line in ax.get_lines()]
+    >>> ax.get_legend_handles_labels()[1]
     ['loss', 'val_loss']
     """
     history = estimator if isinstance(estimator, dict) else estimator.history_
@@ -300,7 +300,7 @@ def plot_param_importances(search, *, evaluator=None, ax=None):
     ...     n_trials=10,
     ... )
     >>> ax = plot_param_importances(study)
-    >>> [t.get_text() for t in ax.get_yticklabels()]
+    >>> [t.get_text() for t in ax.get_yticklabels()][::-1]  # most important first
     ['x', 'y']
     """
     import optuna

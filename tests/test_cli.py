@@ -1,0 +1,173 @@
+"""The real ``sklstm`` console script: outputs, bad input (exit status 2) and a fast --help."""
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def _script():
+    beside_python = Path(sys.executable).parent / "sklstm"
+    found = str(beside_python) if beside_python.exists() else shutil.which("sklstm")
+    if found is None:
+        pytest.fail("the 'sklstm' console script is not installed: pip install -e .")
+    return found
+
+
+def sklstm(*args, cwd=None):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run(
+        [_script(), *map(str, args)], capture_output=True, text=True, cwd=cwd, env=env
+    )
+
+
+def _frame(n_rows=60):
+    rng = np.random.default_rng(0)
+    t = np.arange(n_rows)
+    return pd.DataFrame(
+        {
+            "date": pd.date_range("2024-01-01", periods=n_rows, freq="D").strftime("%Y-%m-%d"),
+            "load": 10 + np.sin(t / 4) + 0.1 * rng.normal(size=n_rows),
+            "temp": 20 + np.cos(t / 5) + 0.1 * rng.normal(size=n_rows),
+        }
+    )
+
+
+@pytest.fixture
+def csv(tmp_path):
+    def write(frame, name="data.csv"):
+        path = tmp_path / name
+        frame.to_csv(path, index=False)
+        return path
+
+    return write
+
+
+def test_help_is_fast():
+    assert sklstm("--help").returncode == 0  # warm the file system cache
+    timings = []
+    for _ in range(3):
+        started = time.perf_counter()
+        result = sklstm("--help")
+        timings.append(time.perf_counter() - started)
+    assert result.returncode == 0
+    assert "forecast" in result.stdout and "demo" in result.stdout and "tune" in result.stdout
+    assert min(timings) < 1.0, f"sklstm --help took {min(timings):.2f} s"
+    assert "usage: sklstm forecast" in sklstm("forecast", "--help").stdout
+
+
+def test_forecast_writes_forecast_scores_and_plot(csv, tmp_path):
+    data = csv(_frame())
+    out = tmp_path / "out"
+    result = sklstm(
+        "forecast", data, "--target", "load", "--target", "temp", "--horizon", "2",
+        "--window", "4", "--epochs", "1", "--units", "4", "--out", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Holdout scores" in result.stdout and "persistence (last value)" in result.stdout
+    assert "Traceback" not in result.stderr
+
+    forecast = pd.read_csv(out / "forecast.csv", index_col="date", parse_dates=True)
+    assert list(forecast.columns) == ["load", "temp"]
+    assert list(forecast.index.strftime("%Y-%m-%d")) == ["2024-03-01", "2024-03-02"]
+    scores = pd.read_csv(out / "scores.csv", index_col=[0, 1])
+    assert list(scores.columns) == ["MAE", "RMSE", "MAE / persistence"]
+    assert scores.loc[("load", "persistence (last value)"), "MAE / persistence"] == 1.0
+    markdown = (out / "scores.md").read_text()
+    assert markdown.startswith("| target | model | MAE |")
+    assert (out / "forecast.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def _with_gap(frame):
+    return frame.drop(index=10)
+
+
+def _unsorted(frame):
+    return frame.iloc[[*range(20), 21, 20, *range(22, len(frame))]]
+
+
+def _duplicated(frame):
+    return pd.concat([frame.iloc[:21], frame.iloc[20:]])
+
+
+def _non_numeric(frame):
+    return frame.assign(weather=["rain", "sun"] * (len(frame) // 2))
+
+
+def _missing_value(frame):
+    frame = frame.copy()
+    frame.loc[5, "temp"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize(
+    "make, args, message",
+    [
+        (None, ["--target", "load"], "no such file"),
+        (_frame, ["--target", "nope"], "no target column 'nope'"),
+        (_frame, ["--target", "load", "--date-col", "when"], "no date column 'when'"),
+        (_non_numeric, ["--target", "load"], "column 'weather' is not numeric"),
+        (_missing_value, ["--target", "load"], "column 'temp' has 1 missing value"),
+        (_with_gap, ["--target", "load"], "not evenly spaced"),
+        (_unsorted, ["--target", "load"], "not sorted in time"),
+        (_duplicated, ["--target", "load"], "duplicated time stamps"),
+        (lambda: _frame(12), ["--target", "load", "--window", "8"], "too few rows"),
+        (_frame, ["--target", "load", "--horizon", "0"], "expected a positive integer"),
+    ],
+    ids=[
+        "missing-file",
+        "missing-column",
+        "missing-date-column",
+        "non-numeric",
+        "missing-value",
+        "gap",
+        "unsorted",
+        "duplicates",
+        "too-few-rows",
+        "bad-horizon",
+    ],
+)
+def test_bad_input_exits_with_status_2_and_one_line(make, args, message, csv, tmp_path):
+    if make is None:
+        data = tmp_path / "absent.csv"
+    elif make is _frame or make.__name__ == "<lambda>":
+        data = csv(make())
+    else:
+        data = csv(make(_frame()))
+    result = sklstm("forecast", data, *args, "--out", tmp_path / "out")
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert "Traceback" not in result.stderr
+    if "expected a positive integer" not in message:  # argparse adds its usage line
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_rows_without_dates_are_numbered_steps(csv, tmp_path):
+    data = csv(_frame(40).drop(columns="date"))
+    result = sklstm(
+        "forecast", data, "--target", "load", "--window", "3", "--epochs", "1",
+        "--units", "2", "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    forecast = pd.read_csv(tmp_path / "out" / "forecast.csv", index_col=0)
+    assert forecast.index.tolist() == [40]
+
+
+@pytest.mark.slow
+def test_demo(tmp_path):
+    result = sklstm("demo", "--epochs", "1", "--out", tmp_path / "demo")
+    assert result.returncode == 0, result.stderr
+    assert "Holdout scores" in result.stdout and "Ridge on lagged windows" in result.stdout
+    assert "Forecast for the 3 step(s) after 2015-12-31" in result.stdout
+    forecast = pd.read_csv(tmp_path / "demo" / "forecast.csv", index_col="date")
+    assert forecast.index.tolist() == ["2016-01-01", "2016-01-02", "2016-01-03"]
+    assert (tmp_path / "demo" / "forecast.png").read_bytes().startswith(PNG_MAGIC)
