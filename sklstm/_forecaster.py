@@ -225,8 +225,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         check_n_rows(n_windows + n_history, window, n_history + n_val + 1, type(self).__name__)
         n_train = n_windows - n_val
         self.n_outputs_ = y.shape[1]
-        self.y_mean_ = y[:n_train].mean(axis=0)
-        self.y_scale_ = _safe_scale(y[:n_train].std(axis=0))
+        self.y_mean_, self.y_scale_ = _column_stats(y[:n_train])
         y_scaled = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
@@ -257,8 +256,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         return (self._scale_x(X), positions), y[window - 1 :], window - 1
 
     def _set_x_scaling(self, rows):
-        self.x_mean_ = rows.mean(axis=0)
-        self.x_scale_ = _safe_scale(rows.std(axis=0))
+        self.x_mean_, self.x_scale_ = _column_stats(rows)
 
     def _scale_x(self, X):
         return ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
@@ -541,8 +539,13 @@ def _future_index(end, step, horizon):
     return pd.Index(end[0] + step * np.arange(1, horizon + 1), name=end.name)
 
 
-def _safe_scale(std):
-    return np.where(std > np.finfo(np.float32).eps, std, 1.0)
+def _column_stats(a):
+    """Per-column mean and standard deviation (1 where a column is constant)."""
+    # C order first: NumPy's pairwise sums round differently on strided columns, and the
+    # same data must give bit-identical statistics whatever its memory layout.
+    a = np.ascontiguousarray(a, dtype=np.float64)
+    std = a.std(axis=0)
+    return a.mean(axis=0), np.where(std > np.finfo(np.float32).eps, std, 1.0)
 
 
 def _validate_3d(estimator, X, y):
