@@ -52,6 +52,9 @@ def _model_arguments(parser, *, epochs):
         help="fraction of the last rows held out for scoring (default: 0.2)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    parser.add_argument(
+        "-v", "--verbose", action="store_true", help="show Keras' progress bar for every epoch"
+    )
 
 
 def _data_arguments(parser):
@@ -303,6 +306,7 @@ def run_forecast(
     seed,
     out,
     refit=False,
+    verbose=False,
     baselines=True,
     title=None,
 ):
@@ -318,10 +322,12 @@ def run_forecast(
 
     X, y = make_horizon_target(frame, list(targets), horizon=horizon)
     X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
-    model = LSTMForecaster(window=window, units=units, epochs=epochs, random_state=seed)
+    model = LSTMForecaster(
+        window=window, units=units, epochs=epochs, random_state=seed, verbose=int(verbose)
+    )
     print(
         f"Fitting {model!r}\non {len(X_train)} rows ({_span(X_train.index)}); scoring "
-        f"{horizon}-step forecasts on the {len(X_test)} held-out rows ({_span(X_test.index)}).",
+        f"{horizon}-step forecasts\non the {len(X_test)} held-out rows ({_span(X_test.index)}).",
         flush=True,
     )
     started = time.perf_counter()
@@ -447,6 +453,7 @@ def _forecast_command(args):
         seed=args.seed,
         out=args.out,
         refit=args.refit,
+        verbose=args.verbose,
     )
 
 
@@ -455,7 +462,7 @@ def _demo_command(args):
 
     weather = load_seattle_weather()
     print(
-        "sklstm demo: daily Seattle weather 2012-2015 (NOAA, bundled): forecast the maximum "
+        "sklstm demo: daily Seattle weather 2012-2015 (NOAA, bundled). Forecast the maximum\n"
         "temperature (deg C) of the next 3 days from the last 14 days of all 4 variables.\n"
     )
     run_forecast(
