@@ -268,12 +268,21 @@ def _parse_dates(column, name):
             usual = pd.Series(steps).mode()[0]
             position = int((steps != usual).argmax())
             raise InputError(
-                f"date column {name!r} is not evenly spaced: most steps are {usual}, but "
-                f"{index[position]} is followed by {index[position + 1]}; fill the gaps "
-                "(e.g. resample and interpolate) first."
+                f"date column {name!r} is not evenly spaced: most steps are "
+                f"{_step_text(usual)}, but {index[position]} is followed by "
+                f"{index[position + 1]}; fill the gaps (e.g. resample and interpolate) first."
             )
         index = pd.DatetimeIndex(index, freq=freq, name=name)
     return index.rename(name)
+
+
+def _step_text(step):
+    from pandas.tseries.frequencies import to_offset
+
+    try:
+        return f"'{to_offset(step).freqstr}'"
+    except ValueError:
+        return str(step)
 
 
 def _check_length(frame, window, horizon, holdout):
