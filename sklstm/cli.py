@@ -304,22 +304,11 @@ def _check_length(frame, window, horizon, holdout):
 
 
 def run_forecast(
-    frame,
-    targets,
-    *,
-    horizon,
-    window,
-    epochs,
-    units,
-    holdout,
-    seed,
-    out,
-    refit=False,
-    verbose=False,
-    baselines=True,
-    title=None,
+    frame, targets, model, *, horizon, holdout, out, fitted=False, refit=False, title=None
 ):
-    """Fit, score on the holdout, forecast and write the outputs; return the score table."""
+    """Fit ``model`` on the first rows (unless ``fitted``), score it on the holdout against
+    baselines, forecast after the last row and write the outputs; return the score table."""
+    window = int(model.window)
     n_train = _check_length(frame, window, horizon, holdout)
 
     import numpy as np
@@ -327,31 +316,30 @@ def run_forecast(
     from sklearn.linear_model import Ridge
     from sklearn.pipeline import make_pipeline
 
-    from . import LSTMForecaster, SlidingWindowTransformer, make_horizon_target
+    from . import SlidingWindowTransformer, make_horizon_target
 
     X, y = make_horizon_target(frame, list(targets), horizon=horizon)
     X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
-    model = LSTMForecaster(
-        window=window, units=units, epochs=epochs, random_state=seed, verbose=int(verbose)
-    )
     print(
-        f"Fitting {model!r}\non {len(X_train)} rows ({_span(X_train.index)}); scoring "
-        f"{horizon}-step forecasts\non the {len(X_test)} held-out rows ({_span(X_test.index)}).",
+        f"{'Fitted' if fitted else 'Fitting'} {model!r}\non {len(X_train)} rows "
+        f"({_span(X_train.index)}); scoring {horizon}-step forecasts\non the {len(X_test)} "
+        f"held-out rows ({_span(X_test.index)}).",
         flush=True,
     )
     started = time.perf_counter()
-    predictions = {"LSTMForecaster": model.fit(X_train, y_train).predict(X_test)}
-    fit_seconds = time.perf_counter() - started
-    if baselines:
-        ridge = make_pipeline(SlidingWindowTransformer(window, flatten=True), Ridge())
-        predictions["Ridge on lagged windows"] = ridge.fit(X_train, y_train).predict(X_test)
+    if not fitted:
+        model.fit(X_train, y_train)
+        print(f"Trained {model.n_iter_} epochs in {time.perf_counter() - started:.0f} s.")
+    predictions = {"LSTMForecaster": model.predict(X_test)}
+    # Baselines with the same information: lagged regression on the same windows, persistence.
+    ridge = make_pipeline(SlidingWindowTransformer(window, flatten=True), Ridge())
+    predictions["Ridge on lagged windows"] = ridge.fit(X_train, y_train).predict(X_test)
     # Persistence: every future step equals the last observed value.
     predictions["persistence (last value)"] = np.column_stack(
         [X_test[column.rsplit("_t+", 1)[0]].to_numpy() for column in y.columns]
     )
     scores = score_table(y_test, predictions, targets)
-    print(f"Trained {model.n_iter_} epochs in {fit_seconds:.0f} s.\n")
-    print(f"Holdout scores (mean over horizons 1..{horizon}; lower is better):")
+    print(f"\nHoldout scores (mean over horizons 1..{horizon}; lower is better):")
     print(scores.to_string(float_format=lambda v: f"{v:.3f}"))
 
     if refit:
@@ -451,18 +439,23 @@ def _stamp(value):
 
 def _forecast_command(args):
     frame = read_series(args.data, args.target, args.date_col)
+    from . import LSTMForecaster
+
+    model = LSTMForecaster(
+        window=args.window,
+        units=args.units,
+        epochs=args.epochs,
+        random_state=args.seed,
+        verbose=int(args.verbose),
+    )
     run_forecast(
         frame,
         args.target,
+        model,
         horizon=args.horizon,
-        window=args.window,
-        epochs=args.epochs,
-        units=args.units,
         holdout=args.holdout,
-        seed=args.seed,
         out=args.out,
         refit=args.refit,
-        verbose=args.verbose,
     )
 
 
@@ -474,22 +467,85 @@ def _demo_command(args):
         "sklstm demo: daily Seattle weather 2012-2015 (NOAA, bundled). Forecast the maximum\n"
         "temperature (deg C) of the next 3 days from the last 14 days of all 4 variables.\n"
     )
+    from . import LSTMForecaster
+
     run_forecast(
         weather,
         ["temp_max"],
+        LSTMForecaster(window=14, units=32, epochs=args.epochs, random_state=0),
         horizon=3,
-        window=14,
-        epochs=args.epochs,
-        units=32,
         holdout=365 / (len(weather) - 3),  # the last year, 2015
-        seed=0,
         out=args.out,
         title="Seattle daily max temperature: last weeks of 2015 and the 3-day forecast",
     )
 
 
 def _tune_command(args):
-    raise InputError("tune needs sklstm.LSTMSearchCV, which this installation lacks.")
+    frame = read_series(args.data, args.target, args.date_col)
+    n_train = _check_length(frame, args.window, args.horizon, args.holdout)
+    if args.study_name is not None and args.storage is None:
+        raise InputError("--study-name needs --storage (e.g. sqlite:///study.db) to resume.")
+
+    import json
+
+    from matplotlib.figure import Figure
+    from sklearn.model_selection import TimeSeriesSplit
+
+    from . import LSTMForecaster, LSTMSearchCV, make_horizon_target
+    from .plotting import plot_optimization_history, plot_param_importances
+
+    X, y = make_horizon_target(frame, list(args.target), horizon=args.horizon)
+    X_train, y_train = X[:n_train], y[:n_train]
+    estimator = LSTMForecaster(window=args.window, epochs=args.epochs, random_state=args.seed)
+    search = LSTMSearchCV(
+        estimator,
+        n_trials=args.n_trials,
+        cv=TimeSeriesSplit(args.cv),
+        scoring="neg_mean_absolute_error",
+        storage=args.storage,
+        study_name=args.study_name,
+        random_state=args.seed,
+        verbose=1,
+    )
+    print(
+        f"Searching {args.n_trials} trials of {estimator!r}\nwith TimeSeriesSplit({args.cv}) "
+        f"on {len(X_train)} rows ({_span(X_train.index)}).",
+        flush=True,
+    )
+    search.fit(X_train, y_train)
+    n_done = len(search.study_.trials)
+    print(f"\nBest cross-validated MAE {-search.best_score_:.4g} after {n_done} trials:")
+    print(json.dumps(search.best_params_, indent=2, default=str))
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "best_params.json").write_text(
+        json.dumps(search.best_params_, indent=2, default=str) + "\n"
+    )
+    search.best_estimator_.save(args.out / "model.sklstm.zip")
+    written = [args.out / "best_params.json", args.out / "model.sklstm.zip"]
+    for name, plot in (
+        ("optimization_history.png", plot_optimization_history),
+        ("param_importances.png", plot_param_importances),
+    ):
+        figure = Figure(figsize=(7, 4), layout="constrained")
+        try:
+            plot(search, ax=figure.add_subplot())
+        except (ValueError, RuntimeError) as exc:  # e.g. importances need 2+ complete trials
+            print(f"(no {name}: {exc})")
+            continue
+        figure.savefig(args.out / name, dpi=110)
+        written.append(args.out / name)
+    print("Wrote " + ", ".join(str(p) for p in written) + "\n")
+    # The best model, refitted on the search rows, meets the holdout it has never seen.
+    run_forecast(
+        frame,
+        args.target,
+        search.best_estimator_,
+        horizon=args.horizon,
+        holdout=args.holdout,
+        out=args.out,
+        fitted=True,
+    )
 
 
 if __name__ == "__main__":
