@@ -18,6 +18,7 @@ import io
 import json
 import os
 import tempfile
+import warnings
 import zipfile
 
 import numpy as np
@@ -55,7 +56,17 @@ def save(estimator, path):
     if _estimator_classes().get(class_name) is not type(estimator):
         raise TypeError(f"save() supports {sorted(_estimator_classes())}, not {class_name}.")
     arrays = {}
-    params = _encode(estimator.get_params(deep=False), arrays, "params")
+    params = estimator.get_params(deep=False)
+    if params.get("callbacks"):
+        # Callbacks are code and only matter while training: the loaded model has none.
+        warnings.warn(
+            "save() does not store the 'callbacks' parameter; the loaded estimator has "
+            "callbacks=None. Set them again with set_params(callbacks=[...]) before refitting.",
+            UserWarning,
+            stacklevel=3,
+        )
+        params = {**params, "callbacks": None}
+    params = _encode(params, arrays, "params")
     state = {
         "__type__": "dict",
         "items": {

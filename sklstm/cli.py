@@ -491,7 +491,12 @@ def _tune_command(args):
     from matplotlib.figure import Figure
     from sklearn.model_selection import TimeSeriesSplit
 
-    from . import LSTMForecaster, LSTMSearchCV, make_horizon_target
+    from . import LSTMForecaster, make_horizon_target
+
+    try:
+        from . import LSTMSearchCV
+    except ImportError:
+        raise InputError("this sklstm has no LSTMSearchCV: upgrade sklstm to tune.") from None
     from .plotting import plot_optimization_history, plot_param_importances
 
     X, y = make_horizon_target(frame, list(args.target), horizon=args.horizon)
