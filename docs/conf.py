@@ -44,10 +44,15 @@ runpy.run_path(str(HERE / "_scripts" / "time_semantics_figure.py"))["draw"](
 )
 
 
-def _benchmark_toctree(app, docname, source):
+def _optional_parts(app, docname, source):
     if docname == "index":
         present = [page for page in BENCHMARK_PAGES if (HERE / f"{page}.md").exists()]
         source[0] = source[0].replace("<!-- benchmark pages -->", "\n".join(present))
+    if docname == "api" and (ROOT / "sklstm" / "_search.py").exists():
+        source[0] = source[0].replace(
+            ".. optional: search",
+            ".. autoclass:: LSTMSearchCV\n   :members: fit, predict, score",
+        )
 
 
 class ExampleGallery(Directive):
@@ -98,7 +103,7 @@ def _escape_attribute_names(app, what, name, obj, options, lines):
 
 
 def setup(app):
-    app.connect("source-read", _benchmark_toctree)
+    app.connect("source-read", _optional_parts)
     app.connect("autodoc-process-docstring", _escape_attribute_names, priority=600)
     app.add_directive("example-gallery", ExampleGallery)
     return {"parallel_read_safe": True}
