@@ -6,6 +6,7 @@ ends with one line on stderr and exit status 2.
 """
 
 import argparse
+import contextlib
 import os
 import sys
 import time
@@ -328,7 +329,8 @@ def run_forecast(
     )
     started = time.perf_counter()
     if not fitted:
-        model.fit(X_train, y_train)
+        with _epoch_progress(model):
+            model.fit(X_train, y_train)
         print(f"Trained {model.n_iter_} epochs in {time.perf_counter() - started:.0f} s.")
     predictions = {"LSTMForecaster": model.predict(X_test)}
     # Baselines with the same information: lagged regression on the same windows, persistence.
@@ -364,6 +366,30 @@ def run_forecast(
     _plot(frame[list(targets)], future, one_step, written[3], title, window, horizon)
     print("\nWrote " + ", ".join(str(p) for p in written))
     return scores
+
+
+@contextlib.contextmanager
+def _epoch_progress(model):
+    """Count epochs on an interactive stderr while ``model`` trains (``--verbose`` shows Keras'
+    own progress bar instead)."""
+    params = model.get_params()
+    if params.get("verbose") or "callbacks" not in params or not sys.stderr.isatty():
+        yield
+        return
+    import keras
+
+    class EpochProgress(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            loss = (logs or {}).get("loss", float("nan"))
+            text = f"\r  epoch {epoch + 1}/{params['epochs']}, training loss {loss:.4f} "
+            print(text, end="", file=sys.stderr, flush=True)
+
+    model.set_params(callbacks=[*(params["callbacks"] or []), EpochProgress()])
+    try:
+        yield
+    finally:
+        model.set_params(callbacks=params["callbacks"])
+        print("\r" + " " * 50 + "\r", end="", file=sys.stderr, flush=True)
 
 
 def score_table(y_true, predictions, targets):
