@@ -1,5 +1,6 @@
 """The real ``sklstm`` console script: outputs, bad input (exit status 2) and a fast --help."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -171,3 +172,41 @@ def test_demo(tmp_path):
     forecast = pd.read_csv(tmp_path / "demo" / "forecast.csv", index_col="date")
     assert forecast.index.tolist() == ["2016-01-01", "2016-01-02", "2016-01-03"]
     assert (tmp_path / "demo" / "forecast.png").read_bytes().startswith(PNG_MAGIC)
+
+
+@pytest.mark.slow
+def test_tune_writes_best_params_and_resumes(csv, tmp_path):
+    pytest.importorskip("sklstm._search")
+    data = csv(_frame(60))
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    args = [
+        "tune", data, "--target", "load", "--window", "3", "--epochs", "1", "--cv", "2",
+        "--storage", storage, "--study-name", "cli", "--out", tmp_path / "out",
+    ]  # fmt: skip
+    first = sklstm(*args, "--n-trials", "2")
+    assert first.returncode == 0, first.stderr
+    assert "Holdout scores" in first.stdout and "Traceback" not in first.stderr
+    best = json.loads((tmp_path / "out" / "best_params.json").read_text())
+    assert isinstance(best, dict) and best
+    assert (tmp_path / "out" / "optimization_history.png").read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / "out" / "forecast.csv").exists()
+
+    import sklstm as package
+
+    model = package.load(tmp_path / "out" / "model.sklstm.zip")
+    assert model.window == 3 or "window" in best
+    # The same storage and study name resume the study: its trials add up.
+    second = sklstm(*args, "--n-trials", "1")
+    assert second.returncode == 0, second.stderr
+    import optuna
+
+    study = optuna.load_study(study_name="cli", storage=storage)
+    assert len(study.trials) == 3
+
+
+def test_tune_study_name_needs_storage(csv, tmp_path):
+    result = sklstm(
+        "tune", csv(_frame()), "--target", "load", "--n-trials", "1", "--study-name", "s",
+        "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert result.returncode == 2 and "--study-name needs --storage" in result.stderr
