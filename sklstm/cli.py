@@ -509,6 +509,8 @@ def _demo_command(args):
 def _tune_command(args):
     frame = read_series(args.data, args.target, args.date_col)
     n_train = _check_length(frame, args.window, args.horizon, args.holdout)
+    if args.cv < 2:
+        raise InputError(f"--cv must be at least 2 (TimeSeriesSplit folds), got {args.cv}.")
     if args.study_name is not None and args.storage is None:
         raise InputError("--study-name needs --storage (e.g. sqlite:///study.db) to resume.")
 
