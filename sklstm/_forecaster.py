@@ -267,6 +267,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         from ._callbacks import EarlyStoppingBest
 
         model = self._build(units, seed)
+        if self.highway:
+            from ._network import fit_highway
+
+            # Start from the least-squares linear autoregression on the training windows.
+            fit_highway(model, self._dataset(source, slice(0, n_train), y[:n_train]))
         model.compile(
             optimizer=keras.optimizers.get(
                 {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}

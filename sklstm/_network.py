@@ -10,6 +10,39 @@ from keras import layers, ops
 
 CENTERINGS = ("last", "mean")
 
+# The least-squares start of the highway is skipped above this many inputs per window (its
+# normal equations would need window * n_features squared floats).
+MAX_HIGHWAY_INPUTS = 4096
+
+# Ridge penalty of that start, relative to the mean diagonal of the normal equations: enough for
+# a stable solve, small enough not to shrink a trend (shrinkage pulls extrapolations to the mean).
+HIGHWAY_RIDGE = 1e-4
+
+# Longer windows make an unrolled graph slow to build and heavy in memory for little gain.
+MAX_UNROLLED_WINDOW = 128
+
+
+def gpu_available():
+    import tensorflow as tf
+
+    return bool(tf.config.list_physical_devices("GPU"))
+
+
+def cudnn_blockers(*, activation, recurrent_dropout):
+    """Reasons why Keras cannot use the fused cuDNN LSTM kernel for these settings."""
+    reasons = []
+    if activation != "tanh":
+        reasons.append(f"activation={activation!r} (cuDNN needs 'tanh')")
+    if recurrent_dropout:
+        reasons.append(f"recurrent_dropout={recurrent_dropout} (cuDNN needs 0)")
+    return reasons
+
+
+def should_unroll(window):
+    """Unroll the time loop on CPUs for short windows: measured 1.4x faster training there
+    (benchmarks/speed.py); on GPUs the loop must stay rolled for the cuDNN kernel."""
+    return int(window) <= MAX_UNROLLED_WINDOW and not gpu_available()
+
 
 @keras.saving.register_keras_serializable(package="sklstm")
 class WindowCentering(layers.Layer):
@@ -44,6 +77,7 @@ def build_lstm_network(
     activation="tanh",
     highway=True,
     centering="last",
+    unroll=False,
     seed=0,
 ):
     """Build an uncompiled stack of LSTM layers mapping windows to ``n_outputs`` values.
@@ -71,6 +105,8 @@ def build_lstm_network(
         as in LSTNet: the network can represent persistence and linear autoregression exactly.
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step (or mean) from the LSTM's input.
+    unroll : bool, default=False
+        Unroll the time loop: faster on CPUs for short windows, never used by cuDNN on GPUs.
     seed : int, default=0
         Seed of every initializer and dropout mask; the network is the same for the same seed.
 
@@ -100,6 +136,7 @@ def build_lstm_network(
                 recurrent_dropout=float(recurrent_dropout),
                 return_sequences=not last,
                 go_backwards=go_backwards,
+                unroll=bool(unroll),
                 seed=int(next(seeds)),
                 **initializers(),
             )
@@ -110,9 +147,12 @@ def build_lstm_network(
             x = lstm()(x)
         if dropout:
             x = layers.Dropout(float(dropout), seed=int(next(seeds)))(x)
+    head_seed = int(next(seeds))
+    # With a highway the LSTM head starts at zero: the network starts as the linear model (the
+    # least-squares one after fit_highway) and the LSTM learns what that misses.
     outputs = layers.Dense(
         int(n_outputs),
-        kernel_initializer=keras.initializers.GlorotUniform(seed=int(next(seeds))),
+        kernel_initializer="zeros" if highway else keras.initializers.GlorotUniform(seed=head_seed),
         name="lstm_head",
     )(x)
     if highway:
@@ -121,3 +161,44 @@ def build_lstm_network(
         )
         outputs = layers.Add(name="output")([outputs, linear])
     return keras.Model(inputs, outputs, name="lstm_forecaster")
+
+
+def fit_highway(model, batches):
+    """Set the highway of ``model`` to the least-squares fit of the targets on the flattened
+    windows, so that training starts from the best linear autoregression.
+
+    Parameters
+    ----------
+    model : keras.Model
+        A network from :func:`build_lstm_network` with ``highway=True``.
+    batches : iterable of (windows, targets) pairs of ndarrays
+        Training windows of shape (n, window, n_features) and their targets of shape
+        (n, n_outputs), scaled as the network sees them, in batches.
+
+    Returns
+    -------
+    fitted : bool
+        False when the window has more than ``MAX_HIGHWAY_INPUTS`` inputs and the highway was
+        left at zero.
+    """
+    layer = model.get_layer("highway")
+    kernel, bias = layer.get_weights()
+    n_inputs = kernel.shape[0]
+    if n_inputs > MAX_HIGHWAY_INPUTS:
+        return False
+    # Normal equations with a column of ones for the intercept, accumulated batch by batch so
+    # the flattened windows never exist all at once.
+    gram = np.zeros((n_inputs + 1, n_inputs + 1))
+    cross = np.zeros((n_inputs + 1, kernel.shape[1]))
+    for windows, targets in batches:
+        flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
+        flat = np.hstack([flat, np.ones((len(flat), 1))])
+        gram += flat.T @ flat
+        cross += flat.T @ np.asarray(targets, dtype=np.float64)
+    if gram[-1, -1] == 0:
+        return False
+    penalty = HIGHWAY_RIDGE * np.trace(gram[:-1, :-1]) / max(n_inputs, 1) + 1e-12
+    gram[np.arange(n_inputs), np.arange(n_inputs)] += penalty  # the intercept is not penalised
+    coef = np.linalg.lstsq(gram, cross, rcond=None)[0]
+    layer.set_weights([coef[:-1].astype(kernel.dtype), coef[-1].astype(bias.dtype)])
+    return True
