@@ -24,6 +24,7 @@ _SUBMODULES = ("datasets", "plotting")
 
 __all__ = [
     "LSTMForecaster",
+    "LSTMSearchCV",
     "build_lstm_network",
     "SlidingWindowTransformer",
     "__version__",

@@ -1,0 +1,316 @@
+"""LSTMSearchCV: space and input checks, results, pruning, storages shared by real processes."""
+
+import glob
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import numpy as np
+import optuna
+import pandas as pd
+import pytest
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import TrialState
+from sklearn.model_selection import KFold, TimeSeriesSplit
+from sklearn.pipeline import Pipeline
+from sklearn.preprocessing import StandardScaler
+
+from sklstm import LSTMForecaster, LSTMSearchCV, SlidingWindowTransformer, make_horizon_target
+from sklstm._search import _default_space
+from sklstm.datasets import load_seattle_weather
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+
+# Tiny on purpose: every fit below takes well under a second.
+SPACE = {
+    "units": IntDistribution(2, 4),
+    "dropout": FloatDistribution(0.0, 0.3),
+    "bidirectional": CategoricalDistribution([False, True]),
+}
+FORECASTER = dict(window=3, units=2, epochs=1, batch_size=32, random_state=0)
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, y = make_horizon_target(load_seattle_weather()[:80], "temp_max", horizon=1)
+    return X, y
+
+
+def tiny_search(**kwargs):
+    params = dict(n_trials=2, cv=2, random_state=0, refit=False, fits_per_process=None)
+    params.update(kwargs)
+    return LSTMSearchCV(LSTMForecaster(**FORECASTER), SPACE, **params)
+
+
+# -- bad input: refused before any training ----------------------------------------------------
+
+
+class _NoFit(LSTMForecaster):
+    def fit(self, X, y):  # pragma: no cover - reaching it is the failure
+        raise AssertionError("trained before the input was checked")
+
+
+def test_unknown_parameter_name_is_refused(data):
+    search = LSTMSearchCV(_NoFit(), {"unit": IntDistribution(2, 4)}, n_trials=1)
+    with pytest.raises(ValueError, match="'unit'.*Did you mean 'units'"):
+        search.fit(*data)
+
+
+def test_space_for_a_missing_step_is_refused(data):
+    pipe = Pipeline([("scale", StandardScaler()), ("lstm", _NoFit())])
+    search = LSTMSearchCV(pipe, {"net__units": IntDistribution(2, 4)}, n_trials=1)
+    with pytest.raises(ValueError, match="step 'net'.*steps are \\['lstm', 'scale'\\]"):
+        search.fit(*data)
+
+
+def test_estimator_without_a_forecaster_is_refused(data):
+    with pytest.raises(ValueError, match="tunes an LSTMForecaster"):
+        LSTMSearchCV(StandardScaler(), n_trials=1).fit(*data)
+
+
+@pytest.mark.parametrize("cv", [KFold(3), KFold(3, shuffle=True, random_state=0)])
+def test_cv_that_trains_on_the_future_is_refused(data, cv):
+    with pytest.raises(ValueError, match="allow_lookahead=True"):
+        LSTMSearchCV(_NoFit(), SPACE, cv=cv, n_trials=1).fit(*data)
+
+
+def test_lookahead_opt_out_runs(data):
+    search = tiny_search(cv=KFold(2), allow_lookahead=True, n_trials=1).fit(*data)
+    assert search.n_trials_ == 1
+
+
+def test_callable_space_with_unknown_name_fails_before_fitting(data):
+    search = LSTMSearchCV(_NoFit(), lambda trial: {"colour": 1}, n_trials=1, fits_per_process=None)
+    with pytest.raises(ValueError, match="'colour'"):
+        search.fit(*data)
+
+
+def test_n_jobs_in_process_is_refused(data):
+    with pytest.raises(ValueError, match="fits_per_process"):
+        LSTMSearchCV(_NoFit(), SPACE, n_jobs=2, fits_per_process=None).fit(*data)
+
+
+# -- spaces, results and delegation ------------------------------------------------------------
+
+
+def test_default_space_tunes_window_only_where_the_data_allow():
+    names = set(_default_space(LSTMForecaster(window=8), "", 300, True))
+    assert names == {"units", "n_layers", "dropout", "bidirectional", "learning_rate", "window"}
+    assert "window" not in _default_space(LSTMForecaster(window=8), "", 6, True)
+    assert "lstm__window" not in _default_space(LSTMForecaster(window=8), "lstm__", 300, False)
+
+
+def test_pipeline_fit_results_and_delegation(data):
+    X, y = data
+    pipe = Pipeline([("scale", StandardScaler()), ("lstm", LSTMForecaster(**FORECASTER))])
+    space = {"units": IntDistribution(2, 4), "lstm__dropout": FloatDistribution(0.0, 0.3)}
+    search = LSTMSearchCV(
+        pipe,
+        space,
+        n_trials=2,
+        cv=TimeSeriesSplit(2),
+        scoring="neg_mean_absolute_error",
+        random_state=0,
+        fits_per_process=None,
+    ).fit(X, y)
+    assert set(search.best_params_) == {"lstm__units", "lstm__dropout"}
+    assert search.best_estimator_.named_steps["lstm"].units == search.best_params_["lstm__units"]
+    results = pd.DataFrame(search.cv_results_)
+    assert len(results) == search.n_trials_ == len(search.study_.trials) == 2
+    assert {"param_lstm__units", "split1_test_score", "rank_test_score", "n_epochs"} <= set(results)
+    assert results.loc[search.best_index_, "mean_test_score"] == pytest.approx(search.best_score_)
+    assert search.predict(X[-5:]).shape == (5, 1)
+    assert search.score(X[-20:], y[-20:]) <= 0
+    assert search.n_features_in_ == X.shape[1]
+
+
+def test_same_random_state_gives_the_same_search(data):
+    first, second = (tiny_search(n_trials=3).fit(*data) for _ in range(2))
+    assert first.cv_results_["params"] == second.cv_results_["params"]
+    assert first.best_params_ == second.best_params_
+    np.testing.assert_allclose(
+        first.cv_results_["mean_test_score"], second.cv_results_["mean_test_score"]
+    )
+
+
+class _PruneAllButFirst(optuna.pruners.BasePruner):
+    def prune(self, study, trial):
+        return trial.number > 0
+
+
+def test_pruned_trials_stop_after_their_first_fold(data):
+    search = tiny_search(n_trials=3, cv=3, pruner=_PruneAllButFirst()).fit(*data)
+    results = search.cv_results_
+    pruned = results["state"] == "PRUNED"
+    assert pruned.any() and not pruned.all()
+    assert np.isnan(results["split1_test_score"][pruned]).all()
+    assert np.isfinite(results["split0_test_score"]).all()
+    assert (results["n_epochs"][pruned] == 1).all()  # one fold of one epoch
+    assert (results["rank_test_score"][pruned] > (~pruned).sum()).all()
+
+
+def test_all_trials_pruned_is_reported(data):
+    with pytest.raises(ValueError, match="No trial of the study completed"):
+        tiny_search(cv=2, pruner=optuna.pruners.ThresholdPruner(lower=1e9)).fit(*data)
+
+
+def test_windowed_pipeline(data):
+    X, y = data
+    pipe = Pipeline(
+        [("windows", SlidingWindowTransformer(window=3)), ("lstm", LSTMForecaster(**FORECASTER))]
+    )
+    search = LSTMSearchCV(pipe, SPACE, n_trials=1, cv=2, fits_per_process=None).fit(X, y)
+    assert set(search.best_params_) == {f"lstm__{name}" for name in SPACE}
+
+
+def test_resume_from_sqlite(data, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'search.db'}"
+    first = tiny_search(n_trials=1, storage=storage, study_name="s").fit(*data)
+    resumed = tiny_search(n_trials=3, storage=storage, study_name="s").fit(*data)
+    assert resumed.n_trials_ == 3
+    assert resumed.cv_results_["params"][0] == first.cv_results_["params"][0]
+    assert len(resumed.study_.trials) == 3
+
+
+# -- real worker processes ---------------------------------------------------------------------
+
+WORKER = """
+import sys
+import optuna
+from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
+from sklstm import LSTMForecaster, LSTMSearchCV, make_horizon_target
+from sklstm.datasets import load_seattle_weather
+
+optuna.logging.set_verbosity(optuna.logging.WARNING)
+X, y = make_horizon_target(load_seattle_weather()[:80], "temp_max", horizon=1)
+space = {{
+    "units": IntDistribution(2, 4),
+    "dropout": FloatDistribution(0.0, 0.3),
+    "bidirectional": CategoricalDistribution([False, True]),
+}}
+LSTMSearchCV(
+    LSTMForecaster(window=3, units=2, epochs={epochs}, random_state=0),
+    space, n_trials={n_trials}, cv=2, refit=False, fits_per_process=None,
+    storage=sys.argv[1], study_name="shared", heartbeat_interval=1,
+).fit(X, y)
+"""
+
+
+def start_worker(tmp_path, storage, n_trials, epochs=1):
+    script = tmp_path / "worker.py"
+    script.write_text(textwrap.dedent(WORKER.format(n_trials=n_trials, epochs=epochs)))
+    # A session of its own, so that a SIGKILL can take the worker with everything it started.
+    return subprocess.Popen(
+        [sys.executable, str(script), storage],
+        start_new_session=True,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+
+
+def finish(worker, timeout=120):
+    _, err = worker.communicate(timeout=timeout)
+    assert worker.returncode == 0, err.decode()[-2000:]
+
+
+@pytest.mark.slow
+def test_two_workers_share_a_journal_file(tmp_path):
+    storage = str(tmp_path / "study.journal")
+    workers = [start_worker(tmp_path, storage, n_trials=4) for _ in range(2)]
+    for worker in workers:
+        finish(worker)
+    storage_obj = optuna.storages.JournalStorage(
+        optuna.storages.journal.JournalFileBackend(storage)
+    )
+    trials = optuna.load_study(study_name="shared", storage=storage_obj).trials
+    states = [t.state for t in trials]
+    # n_trials counts the study's finished trials; a worker may finish one already running.
+    assert 4 <= len(trials) <= 5
+    assert all(s in (TrialState.COMPLETE, TrialState.PRUNED) for s in states)
+    assert len({t.number for t in trials}) == len(trials)
+
+
+@pytest.mark.slow
+def test_killed_worker_is_retried_and_the_study_completes(data, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    worker = start_worker(tmp_path, storage, n_trials=2, epochs=30)
+    deadline = time.monotonic() + 120
+    running = []
+    while not running and time.monotonic() < deadline and worker.poll() is None:
+        time.sleep(0.5)
+        try:
+            study = optuna.load_study(study_name="shared", storage=storage)
+        except KeyError:
+            continue
+        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    assert running, "the worker never started a trial"
+    os.killpg(worker.pid, signal.SIGKILL)
+    worker.wait()
+    time.sleep(2.5)  # more than the grace period of two heartbeats
+    resumed = tiny_search(storage=storage, study_name="shared", heartbeat_interval=1).fit(*data)
+    trials = resumed.study_.trials
+    killed = trials[running[0].number]
+    assert killed.state == TrialState.FAIL
+    retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
+    assert len(retried) == 1 and retried[0].params == killed.params
+    assert retried[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
+    assert resumed.n_trials_ == 2
+
+
+@pytest.mark.slow
+def test_recycled_worker_processes_with_two_jobs(data):
+    search = tiny_search(n_trials=2, n_jobs=2, fits_per_process=1, refit=True).fit(*data)
+    assert search.n_trials_ == 2
+    assert set(search.cv_results_["state"]) == {"COMPLETE"}
+    assert search.predict(data[0][-3:]).shape == (3, 1)
+
+
+# -- PostgreSQL, on a private server -----------------------------------------------------------
+
+
+@pytest.fixture
+def postgres_url(tmp_path):
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        binaries = [shutil.which("initdb")] if shutil.which("initdb") else []
+    if not binaries:
+        message = "PostgreSQL server binaries (initdb, pg_ctl) are not installed"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"{message}; .ci/run installs them.")
+        pytest.skip(message)
+    pytest.importorskip("psycopg2")
+    bin_dir = os.path.dirname(binaries[-1])
+    base = tmp_path / "pg"
+    base.mkdir()
+    run_as = []
+    if os.geteuid() == 0:  # the server refuses to run as root
+        shutil.chown(base, "postgres")
+        run_as = ["runuser", "-u", "postgres", "--"]
+    data_dir, socket_dir = base / "data", base
+    subprocess.run(
+        [*run_as, f"{bin_dir}/initdb", "-D", str(data_dir), "-U", "postgres", "--auth=trust"],
+        check=True,
+        capture_output=True,
+    )
+    options = f"-k {socket_dir} -c listen_addresses='' -p 5433 -c fsync=off"
+    pg_ctl = [*run_as, f"{bin_dir}/pg_ctl", "-D", str(data_dir), "-w"]
+    subprocess.run([*pg_ctl, "-o", options, "-l", str(base / "log"), "start"], check=True)
+    try:
+        yield f"postgresql://postgres@/postgres?host={socket_dir}&port=5433"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "immediate", "stop"], check=False, capture_output=True)
+
+
+@pytest.mark.slow
+def test_postgresql_storage_with_two_workers(data, postgres_url, tmp_path):
+    worker = start_worker(tmp_path, postgres_url, n_trials=3)
+    search = tiny_search(n_trials=3, storage=postgres_url, study_name="shared").fit(*data)
+    finish(worker)
+    trials = optuna.load_study(study_name="shared", storage=postgres_url).trials
+    assert 3 <= len(trials) <= 4
+    assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
+    assert search.n_trials_ >= 3
