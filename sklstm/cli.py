@@ -53,9 +53,6 @@ def _model_arguments(parser, *, epochs):
         help="fraction of the last rows held out for scoring (default: 0.2)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
-    parser.add_argument(
-        "-v", "--verbose", action="store_true", help="show Keras' progress bar for every epoch"
-    )
 
 
 def _data_arguments(parser):
@@ -100,6 +97,9 @@ def _parser():
         "--units", type=_positive_int, default=32, help="LSTM units (default: 32)"
     )
     forecast.add_argument(
+        "-v", "--verbose", action="store_true", help="show Keras' progress bar for every epoch"
+    )
+    forecast.add_argument(
         "--refit",
         action="store_true",
         help="refit on all rows (holdout included) before forecasting",
@@ -111,13 +111,19 @@ def _parser():
         help="search hyper-parameters with Optuna (LSTMSearchCV), resumable",
         description="Run LSTMSearchCV with TimeSeriesSplit on the CSV's first rows, then score "
         "the best model on the last rows against persistence. With --storage, a rerun with "
-        "the same --study-name resumes the study. Writes best_params.json, the best model "
-        "(model.sklstm.zip), the study plots and the score table to --out.",
+        "the same --study-name resumes the study (raise --n-trials to add trials). Writes "
+        "best_params.json, the best model (model.sklstm.zip), the study plots and the score "
+        "table to --out.",
     )
     _data_arguments(tune)
     _model_arguments(tune, epochs=30)
     tune.add_argument(
-        "--n-trials", type=_positive_int, required=True, metavar="N", help="number of trials to run"
+        "--n-trials",
+        type=_positive_int,
+        required=True,
+        metavar="N",
+        help="trials the study should hold; those of an earlier run on --storage count, so "
+        "rerunning an interrupted command finishes it",
     )
     tune.add_argument(
         "--cv",
@@ -132,6 +138,19 @@ def _parser():
         help="Optuna storage, e.g. sqlite:///study.db, to resume a study",
     )
     tune.add_argument("--study-name", metavar="S", help="name of the study in --storage")
+    tune.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        metavar="J",
+        help="trials run at the same time, each in a worker process; -1: one per core",
+    )
+    tune.add_argument(
+        "--in-process",
+        action="store_true",
+        help="fit in this process instead of worker processes: quicker to start for small "
+        "searches, but memory grows with every fit",
+    )
     tune.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
 
     demo = commands.add_parser(
@@ -511,11 +530,14 @@ def _tune_command(args):
     n_train = _check_length(frame, args.window, args.horizon, args.holdout)
     if args.cv < 2:
         raise InputError(f"--cv must be at least 2 (TimeSeriesSplit folds), got {args.cv}.")
+    if args.in_process and args.n_jobs != 1:
+        raise InputError("--in-process fits one trial at a time: leave out --n-jobs.")
     if args.study_name is not None and args.storage is None:
         raise InputError("--study-name needs --storage (e.g. sqlite:///study.db) to resume.")
 
     import json
 
+    import optuna
     from matplotlib.figure import Figure
     from sklearn.model_selection import TimeSeriesSplit
 
@@ -539,15 +561,26 @@ def _tune_command(args):
         study_name=args.study_name,
         random_state=args.seed,
         verbose=1,
+        n_jobs=args.n_jobs,
+        fits_per_process=None if args.in_process else 25,
     )
     print(
-        f"Searching {args.n_trials} trials of {estimator!r}\nwith TimeSeriesSplit({args.cv}) "
-        f"on {len(X_train)} rows ({_span(X_train.index)}).",
+        f"Searching up to {args.n_trials} trials around {estimator!r}\nwith "
+        f"TimeSeriesSplit({args.cv}) on {len(X_train)} rows ({_span(X_train.index)}).",
         flush=True,
     )
-    search.fit(X_train, y_train)
-    n_done = len(search.study_.trials)
-    print(f"\nBest cross-validated MAE {-search.best_score_:.4g} after {n_done} trials:")
+    # The progress bar is the report; Optuna's per-trial log lines would interleave with it.
+    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    try:
+        search.fit(X_train, y_train)
+    except ValueError as exc:  # e.g. every trial pruned, or a storage that cannot be opened
+        raise InputError(f"the search failed: {exc}") from None
+    states = [trial.state.name for trial in search.study_.trials]
+    print(
+        f"\nStudy {search.study_.study_name!r}: {states.count('COMPLETE')} complete, "
+        f"{states.count('PRUNED')} pruned trials. Best cross-validated MAE "
+        f"{-search.best_score_:.4g} with:"
+    )
     print(json.dumps(search.best_params_, indent=2, default=str))
 
     args.out.mkdir(parents=True, exist_ok=True)

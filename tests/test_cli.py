@@ -175,33 +175,42 @@ def test_demo(tmp_path):
 
 
 @pytest.mark.slow
-def test_tune_writes_best_params_and_resumes(csv, tmp_path):
+def test_tune_resumes_a_study_and_writes_best_params(csv, tmp_path):
     pytest.importorskip("sklstm._search")
-    data = csv(_frame(60))
+    import optuna
+    from optuna.distributions import IntDistribution
+
+    # A study that already holds its one trial: the command resumes it, runs no new trial
+    # (so the test stays fast) and goes straight to the best model's outputs.
     storage = f"sqlite:///{tmp_path / 'study.db'}"
-    args = [
-        "tune", data, "--target", "load", "--window", "3", "--epochs", "1", "--cv", "2",
-        "--storage", storage, "--study-name", "cli", "--out", tmp_path / "out",
-    ]  # fmt: skip
-    first = sklstm(*args, "--n-trials", "2")
-    assert first.returncode == 0, first.stderr
-    assert "Holdout scores" in first.stdout and "Traceback" not in first.stderr
-    best = json.loads((tmp_path / "out" / "best_params.json").read_text())
-    assert isinstance(best, dict) and best
+    study = optuna.create_study(storage=storage, study_name="cli", direction="maximize")
+    best = {"units": 3, "n_layers": 1}
+    study.add_trial(
+        optuna.trial.create_trial(
+            params=best,
+            distributions={"units": IntDistribution(2, 8), "n_layers": IntDistribution(1, 3)},
+            value=-0.5,
+            user_attrs={"split_scores": [-0.4, -0.6]},
+        )
+    )
+    result = sklstm(
+        "tune", csv(_frame(60)), "--target", "load", "--window", "3", "--epochs", "1",
+        "--cv", "2", "--n-trials", "1", "--storage", storage, "--study-name", "cli",
+        "--in-process", "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "Study 'cli': 1 complete, 0 pruned trials" in result.stdout
+    assert "Holdout scores" in result.stdout and "Traceback" not in result.stderr
+    assert json.loads((tmp_path / "out" / "best_params.json").read_text()) == best
     assert (tmp_path / "out" / "optimization_history.png").read_bytes().startswith(PNG_MAGIC)
+    assert (tmp_path / "out" / "param_importances.png").exists()
     assert (tmp_path / "out" / "forecast.csv").exists()
+    assert len(optuna.load_study(study_name="cli", storage=storage).trials) == 1
 
     import sklstm as package
 
     model = package.load(tmp_path / "out" / "model.sklstm.zip")
-    assert model.window == 3 or "window" in best
-    # The same storage and study name resume the study: its trials add up.
-    second = sklstm(*args, "--n-trials", "1")
-    assert second.returncode == 0, second.stderr
-    import optuna
-
-    study = optuna.load_study(study_name="cli", storage=storage)
-    assert len(study.trials) == 3
+    assert (model.units, model.window) == (3, 3)
 
 
 def test_tune_study_name_needs_storage(csv, tmp_path):
