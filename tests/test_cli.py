@@ -152,15 +152,13 @@ def test_bad_input_exits_with_status_2_and_one_line(make, args, message, csv, tm
     assert not (tmp_path / "out").exists()
 
 
-def test_rows_without_dates_are_numbered_steps(csv, tmp_path):
-    data = csv(_frame(40).drop(columns="date"))
-    result = sklstm(
-        "forecast", data, "--target", "load", "--window", "3", "--epochs", "1",
-        "--units", "2", "--out", tmp_path / "out",
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr
-    forecast = pd.read_csv(tmp_path / "out" / "forecast.csv", index_col=0)
-    assert forecast.index.tolist() == [40]
+def test_rows_without_dates_are_numbered_steps(csv):
+    from sklstm.cli import read_series
+
+    frame = read_series(csv(_frame(40).drop(columns="date")), ["load"])
+    assert isinstance(frame.index, pd.RangeIndex) and list(frame.columns) == ["load", "temp"]
+    dated = read_series(csv(_frame(40), name="dated.csv"), ["load"])
+    assert dated.index.freqstr == "D" and dated.index.name == "date"
 
 
 @pytest.mark.slow
