@@ -282,7 +282,7 @@ def _parse_dates(column, name):
             f"{index[position - 1]}; sort the rows by date first."
         )
     if len(index) >= 3:
-        freq = pd.infer_freq(index)
+        freq = pd.DatetimeIndex(index, freq="infer").freq
         if freq is None:
             steps = index[1:] - index[:-1]
             usual = pd.Series(steps).mode()[0]
