@@ -48,7 +48,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     highway : bool, default=True
         Add a linear autoregressive term on the window to the output (LSTNet's highway), so
         that persistence and linear autoregression are exactly representable and forecasts keep
-        working when the series leaves its training range.
+        working when the series leaves its training range. Training starts from the
+        least-squares fit of this term on the training windows, with the LSTM's contribution
+        at zero, so the LSTM learns what the best linear model misses (docs: "Accuracy").
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step ("last") or mean from the LSTM's input, so the LSTM
         models the shape of the recent past and the highway carries its level.

@@ -103,6 +103,7 @@ def build_lstm_network(
     highway : bool, default=True
         Add a linear autoregressive term (a dense layer on the flattened window) to the output,
         as in LSTNet: the network can represent persistence and linear autoregression exactly.
+        The LSTM head then starts at zero; ``fit_highway`` sets the highway to least squares.
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step (or mean) from the LSTM's input.
     unroll : bool, default=False
