@@ -65,6 +65,16 @@ def test_help_is_fast():
     assert "usage: sklstm forecast" in sklstm("forecast", "--help").stdout
 
 
+def test_import_loads_no_heavy_library():
+    code = (
+        "import sys, sklstm, sklstm.cli; sklstm.load; sklstm.plotting; "
+        "print(sorted(m for m in ('tensorflow', 'keras', 'matplotlib', 'optuna') "
+        "if m in sys.modules))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.stdout.strip() == "[]", result.stderr
+
+
 def test_forecast_writes_forecast_scores_and_plot(csv, tmp_path):
     data = csv(_frame())
     out = tmp_path / "out"
