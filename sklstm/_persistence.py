@@ -282,7 +282,9 @@ def _load_members(members):
     except (ValueError, TypeError) as exc:
         raise _Invalid(f"bad parameters ({exc})") from None
     for name, value in state.items():
-        if not name.isidentifier() or name.startswith("__") or name in params:
+        # Fitted state is private (_name) or learned (name_); never a dunder or a parameter.
+        plain = name.isidentifier() and not name.startswith("__") and name not in params
+        if not plain or not (name.startswith("_") or name.endswith("_")):
             raise _Invalid(f"bad attribute name {name!r}.")
         setattr(estimator, name, value)
     if _MODEL_MEMBER in members:
