@@ -153,3 +153,14 @@ def test_keras_safe_mode_refuses_lambda_layers(fitted, tmp_path):
     members = {**_members(path), "model.keras": (tmp_path / "lambda.keras").read_bytes()}
     with pytest.raises(ValueError, match="cannot be loaded safely"):
         sklstm.load(_write(tmp_path / "lambda.zip", members))
+
+
+def test_callbacks_are_not_saved(tmp_path):
+    if "callbacks" not in LSTMForecaster().get_params():
+        pytest.skip("this LSTMForecaster has no callbacks parameter")
+    import keras
+
+    model = LSTMForecaster(window=3, callbacks=[keras.callbacks.TerminateOnNaN()])
+    with pytest.warns(UserWarning, match="does not store the 'callbacks'"):
+        model.save(tmp_path / "callbacks.zip")
+    assert sklstm.load(tmp_path / "callbacks.zip").callbacks is None
