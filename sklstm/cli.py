@@ -199,6 +199,8 @@ def _fraction(text):
 def main(argv=None):
     """Run the ``sklstm`` command line; return its exit status."""
     args = _parser().parse_args(argv)
+    if getattr(args, "target", None):
+        args.target = list(dict.fromkeys(args.target))  # --target a --target a: once
     # TensorFlow's C++ start-up chatter is noise on a command line; a user's own setting wins.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
