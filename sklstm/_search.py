@@ -589,7 +589,7 @@ def _make_storage(storage, heartbeat_interval):
         storage,
         engine_kwargs=engine_kwargs,
         heartbeat_interval=heartbeat_interval,
-        failed_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3),
+        heartbeat_stale_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3),
     )
 
 
