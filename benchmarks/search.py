@@ -109,22 +109,22 @@ def rss_mb(pid):
 
 
 def memory(args):
-    from sklearn.model_selection import TimeSeriesSplit
-
     from sklstm import LSTMForecaster, LSTMSearchCV
 
-    X, y = weather(300)
+    X, y = weather(200)
+    # One fold per trial: each trial is one fit, the unit in which Keras leaks.
+    one_fold = [(np.arange(150), np.arange(150, len(X)))]
     rows = []
-    for fits_per_process in (25, None):
+    for fits_per_process in args.fits_per_process:
         s = LSTMSearchCV(
-            LSTMForecaster(window=5, epochs=2, batch_size=64),
+            LSTMForecaster(window=5, epochs=1, batch_size=64),
             space(8),
             n_trials=args.n_trials,
-            cv=TimeSeriesSplit(2),
+            cv=one_fold,
             pruner=None,
             random_state=0,
             refit=False,
-            fits_per_process=fits_per_process,
+            fits_per_process=None if fits_per_process == 0 else fits_per_process,
         )
         samples, done = [], threading.Event()
 
@@ -180,6 +180,9 @@ def main():
     parser.add_argument("what", choices=("pruning", "memory", "parallel"))
     parser.add_argument("--n-trials", type=int, default=None)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
+    parser.add_argument(
+        "--fits-per-process", type=int, nargs="+", default=[10, 0], help="0: fit in-process"
+    )
     args = parser.parse_args()
     if args.n_trials is None:
         args.n_trials = {"pruning": 24, "memory": 50, "parallel": 6}[args.what]

@@ -80,7 +80,7 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
     allow_lookahead : bool, default=False
         Accept a ``cv`` whose training folds hold rows after their test rows (KFold,
         shuffled splits). Such scores let a model learn from the future it is scored on.
-    fits_per_process : int or None, default=25
+    fits_per_process : int or None, default=10
         Fits a worker process runs before it is replaced by a fresh one. None fits in this
         process instead: no start-up cost, but memory grows by about 11 MB per fit and
         ``n_jobs`` must be 1.
@@ -177,7 +177,7 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         allow_lookahead=False,
-        fits_per_process=25,
+        fits_per_process=10,
         heartbeat_interval=60,
     ):
         self.estimator = estimator
@@ -225,7 +225,7 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         if n_jobs > 1 and self.fits_per_process is None:
             raise ValueError(
                 f"n_jobs={self.n_jobs} runs fits in worker processes: set fits_per_process to "
-                "an int (e.g. 25), or n_jobs=1 to fit in this process."
+                "an int (e.g. 10), or n_jobs=1 to fit in this process."
             )
         rng = check_random_state(self.random_state)
         base = clone(self.estimator)
