@@ -22,9 +22,10 @@ Data sets (all offline: bundled with sklstm, or shipped by statsmodels)
     seattle_weather      daily maximum temperature 1 day ahead from 4 weather variables
     macrodata            quarterly US log real GDP (statsmodels), 1 quarter ahead, trending
 
-    python benchmarks/accuracy.py                   # the table in docs/accuracy.md, ~15 min
-    python benchmarks/accuracy.py --quick           # 1 seed, 10 epochs: a smoke run
-    python benchmarks/accuracy.py --variants        # also the level-shift variants
+    python benchmarks/accuracy.py                   # the table in docs/accuracy.md, 15-20 min
+    python benchmarks/accuracy.py --quick           # 1 seed, 10 epochs: a smoke run (~2 min)
+    python benchmarks/accuracy.py --variants        # also the level-shift variants (~1 hour)
+    python benchmarks/accuracy.py --only-variants   # only those (and the naive models)
     python benchmarks/accuracy.py --datasets co2 --seeds 0 1 2 3 4
 
 Timings are wall seconds of ``fit`` on this machine; they vary with the load on it.
@@ -243,7 +244,7 @@ def scores(y_true, y_pred):
 def run_dataset(name, seeds, with_variants, log, only_variants=False):
     spec = DATASETS[name]()
     X, y, n_train, naive = prepare(spec)
-    X_train, y_train, X_test, y_test = X.iloc[:n_train], y.iloc[:n_train], X.iloc[n_train:], y
+    X_train, y_train, X_test = X.iloc[:n_train], y.iloc[:n_train], X.iloc[n_train:]
     y_test = y.iloc[n_train:].to_numpy()
     window = spec["window"]
     rows = []
