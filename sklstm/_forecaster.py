@@ -1,5 +1,6 @@
 """LSTMForecaster: a scikit-learn regressor over time-ordered rows."""
 
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._history import History
+from ._scaling import column_stats, standardize
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import check_n_rows, check_windows_3d, time_index, units_per_layer
 from ._window import window_context
@@ -77,6 +79,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         processes on the same CPU. Global random states are never touched.
     verbose : int, default=0
         Keras progress output: 0 silent, 1 progress bar, 2 one line per epoch.
+    callbacks : list of keras.callbacks.Callback, default=None
+        Extra Keras callbacks for every fit (logging, timing, custom stopping), called after
+        the built-in early stopping. :func:`~sklearn.base.clone` deep-copies them.
 
     Attributes
     ----------
@@ -145,6 +150,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         "patience": [Interval(Integral, 1, None, closed="left")],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
+        "callbacks": [list, None],
     }
 
     def __init__(
@@ -169,6 +175,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         patience=10,
         random_state=None,
         verbose=0,
+        callbacks=None,
     ):
         self.window = window
         self.units = units
@@ -189,6 +196,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.patience = patience
         self.random_state = random_state
         self.verbose = verbose
+        self.callbacks = callbacks
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -227,8 +235,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         check_n_rows(n_windows + n_history, window, n_history + n_val + 1, type(self).__name__)
         n_train = n_windows - n_val
         self.n_outputs_ = y.shape[1]
-        self.y_mean_, self.y_scale_ = _column_stats(y[:n_train])
-        y_scaled = ((y - self.y_mean_) / self.y_scale_).astype(np.float32)
+        self.y_mean_, self.y_scale_ = column_stats(y[:n_train])
+        y_scaled = standardize(y, self.y_mean_, self.y_scale_)
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         self.model_, self.history_ = self._train(source, y_scaled, n_train, units, seed)
@@ -258,16 +266,17 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         return (self._scale_x(X), positions), y[window - 1 :], window - 1
 
     def _set_x_scaling(self, rows):
-        self.x_mean_, self.x_scale_ = _column_stats(rows)
+        self.x_mean_, self.x_scale_ = column_stats(rows)
 
     def _scale_x(self, X):
-        return ((X - self.x_mean_) / self.x_scale_).astype(np.float32)
+        return standardize(X, self.x_mean_, self.x_scale_)
 
     def _train(self, source, y, n_train, units, seed):
         import keras
 
         from ._callbacks import EarlyStoppingBest
 
+        self._warn_if_off_cudnn()
         model = self._build(units, seed)
         if self.highway:
             from ._network import fit_highway
@@ -283,11 +292,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             ],
         )
         train = slice(0, n_train)
-        fit_kwargs = {}
+        fit_kwargs = {"callbacks": []}
         if n_train < len(y):
             val = slice(n_train, None)
             fit_kwargs["validation_data"] = self._dataset(source, val, y[val])
-            fit_kwargs["callbacks"] = [EarlyStoppingBest(self.patience)]
+            fit_kwargs["callbacks"].append(EarlyStoppingBest(self.patience))
+        fit_kwargs["callbacks"].extend(self.callbacks or [])
         history = model.fit(
             self._dataset(source, train, y[train], shuffle_seed=seed),
             epochs=self.epochs,
@@ -296,6 +306,21 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             **fit_kwargs,
         )
         return model, {key: [float(v) for v in values] for key, values in history.history.items()}
+
+    def _warn_if_off_cudnn(self):
+        from ._network import cudnn_blockers, gpu_available
+
+        reasons = cudnn_blockers(
+            activation=self.activation, recurrent_dropout=self.recurrent_dropout
+        )
+        if reasons and gpu_available():
+            # The default warning filter shows this once per process, not at every fit.
+            warnings.warn(
+                "A GPU is available but these settings keep Keras off its fast cuDNN LSTM "
+                f"kernel: {', '.join(reasons)}. Expect several times slower training.",
+                UserWarning,
+                stacklevel=4,
+            )
 
     def _dataset(self, source, select, y=None, shuffle_seed=None):
         """Batches of the windows ``select`` picks from ``source``: (rows, window starts) for
@@ -316,7 +341,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         )
 
     def _build(self, units, seed):
-        from ._network import build_lstm_network
+        from ._network import build_lstm_network, should_unroll
 
         return build_lstm_network(
             window=int(self.window),
@@ -329,6 +354,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             activation=self.activation,
             highway=self.highway,
             centering=self.centering,
+            unroll=should_unroll(self.window),
             seed=seed,
         )
 
@@ -544,15 +570,6 @@ def _future_index(end, step, horizon):
     if isinstance(end, pd.PeriodIndex):
         return pd.period_range(end[0] + 1, periods=horizon, freq=end.freq, name=end.name)
     return pd.Index(end[0] + step * np.arange(1, horizon + 1), name=end.name)
-
-
-def _column_stats(a):
-    """Per-column mean and standard deviation (1 where a column is constant)."""
-    # C order first: NumPy's pairwise sums round differently on strided columns, and the
-    # same data must give bit-identical statistics whatever its memory layout.
-    a = np.ascontiguousarray(a, dtype=np.float64)
-    std = a.std(axis=0)
-    return a.mean(axis=0), np.where(std > np.finfo(np.float32).eps, std, 1.0)
 
 
 def _validate_3d(estimator, X, y):

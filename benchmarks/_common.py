@@ -1,0 +1,64 @@
+"""Helpers shared by the benchmark scripts (not part of the package)."""
+
+import platform
+import time
+
+import numpy as np
+
+
+def epoch_timer():
+    """A Keras callback whose ``seconds`` list receives the wall time of every epoch."""
+    import keras
+
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.seconds = []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self._start)
+
+    return EpochTimer()
+
+
+def matmul_peak_gflops(n=1024, repeats=20):
+    """Best float32 matmul rate of TensorFlow in this process, in GFLOP/s."""
+    import tensorflow as tf
+
+    a = tf.random.stateless_normal((n, n), seed=(1, 2))
+
+    @tf.function
+    def chain(x):
+        for _ in range(repeats):
+            x = tf.matmul(x, a) * 1e-3
+        return x
+
+    chain(a).numpy()
+    best = min(_timed(lambda: chain(a).numpy()) for _ in range(5))
+    return 2 * n**3 * repeats / best / 1e9
+
+
+def _timed(fn):
+    start = time.perf_counter()
+    fn()
+    return time.perf_counter() - start
+
+
+def machine():
+    import os
+
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} CPU cores"
+
+
+def markdown_table(rows, columns):
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    for row in rows:
+        cells = [
+            f"{row[c]:.3g}" if isinstance(row[c], float | np.floating) else str(row[c])
+            for c in columns
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)

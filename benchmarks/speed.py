@@ -1,0 +1,124 @@
+"""Training throughput of LSTMForecaster against the plain Keras recipe, side by side.
+
+Both train the same architecture (LSTM(64) -> Dense(1) on 64-step windows of 16 float32
+features) at the same batch size; the plain recipe gets the 3-D windows copied into memory, as
+tutorials build them. Throughput is training windows per second over the epochs after the first
+(the first pays for tracing). The fraction of peak relates the model's training FLOPs to the
+float32 matmul rate that TensorFlow reaches in the same process.
+
+    python benchmarks/speed.py            # about 4 minutes on 2 cores
+    python benchmarks/speed.py --quick    # smaller series, fewer epochs
+"""
+
+import argparse
+import pathlib
+import sys
+
+import numpy as np
+
+sys.path.insert(0, str(pathlib.Path(__file__).parent))
+from _common import epoch_timer, machine, markdown_table, matmul_peak_gflops  # noqa: E402
+
+WINDOW, FEATURES, UNITS = 64, 16, 64
+
+
+def training_flops_per_window():
+    # Per step an LSTM does 4 gate matmuls of (features + units) x units; the backward pass
+    # costs about twice the forward one.
+    forward = 2 * 4 * UNITS * (FEATURES + UNITS) * WINDOW
+    return 3 * forward
+
+
+def plain_keras(rows, y, batch_size, epochs):
+    import keras
+
+    windows = np.lib.stride_tricks.sliding_window_view(rows, WINDOW, axis=0)
+    windows = windows.transpose(0, 2, 1).copy()  # the tutorial way: every window in memory
+    model = keras.Sequential(
+        [keras.Input((WINDOW, FEATURES)), keras.layers.LSTM(UNITS), keras.layers.Dense(1)]
+    )
+    model.compile(optimizer=keras.optimizers.Adam(1e-3), loss="mse")
+    timer = epoch_timer()
+    model.fit(
+        windows, y[WINDOW - 1 :], batch_size=batch_size, epochs=epochs, verbose=0, callbacks=[timer]
+    )
+    return timer.seconds
+
+
+def sklstm_forecaster(rows, y, batch_size, epochs, **params):
+    from sklstm import LSTMForecaster
+
+    timer = epoch_timer()
+    LSTMForecaster(
+        window=WINDOW,
+        units=UNITS,
+        batch_size=batch_size,
+        epochs=epochs,
+        early_stopping=False,
+        random_state=0,
+        callbacks=[timer],
+        **params,
+    ).fit(rows, y)
+    return timer.seconds
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rows", type=int, default=20_000)
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--out", default=str(pathlib.Path(__file__).parent / "results" / "speed.md")
+    )
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.rows, args.epochs = 6_000, 2
+
+    rng = np.random.default_rng(0)
+    rows = rng.normal(size=(args.rows, FEATURES)).astype(np.float32)
+    y = rows[:, 0].cumsum() / 50  # any target: throughput does not depend on its values
+
+    peak = matmul_peak_gflops()
+    flops = training_flops_per_window()
+    n_windows = args.rows - WINDOW + 1
+    results = []
+    for batch_size in (32, 256):
+        runs = {
+            "plain Keras (copied windows)": plain_keras(rows, y, batch_size, args.epochs),
+            "LSTMForecaster, same architecture": sklstm_forecaster(
+                rows, y, batch_size, args.epochs, highway=False, centering=None
+            ),
+            "LSTMForecaster, defaults (highway, centering)": sklstm_forecaster(
+                rows, y, batch_size, args.epochs
+            ),
+        }
+        base = None
+        for name, seconds in runs.items():
+            per_second = n_windows / float(np.median(seconds[1:]))
+            base = base or per_second
+            results.append(
+                {
+                    "batch": batch_size,
+                    "model": name,
+                    "windows/s": round(per_second),
+                    "x plain Keras": per_second / base,
+                    "fraction of matmul peak": per_second * flops / (peak * 1e9),
+                }
+            )
+            print(results[-1], flush=True)
+
+    table = markdown_table(
+        results, ["batch", "model", "windows/s", "x plain Keras", "fraction of matmul peak"]
+    )
+    text = (
+        f"# Training throughput\n\nMachine: {machine()}. float32 matmul peak measured in the "
+        f"same process: {peak:.1f} GFLOP/s. Series: {args.rows} rows x {FEATURES} features, "
+        f"window {WINDOW}, LSTM({UNITS}); median of epochs 2..{args.epochs}.\n\n{table}\n\n"
+        f"Reproduce: `python benchmarks/speed.py{' --quick' if args.quick else ''}`\n"
+    )
+    pathlib.Path(args.out).write_text(text)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()
