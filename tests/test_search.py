@@ -265,7 +265,7 @@ def test_killed_worker_is_retried_and_the_study_completes(data, tmp_path):
 
 @pytest.mark.slow
 def test_recycled_worker_processes_with_two_jobs(data):
-    search = tiny_search(n_trials=2, n_jobs=2, fits_per_process=1, refit=True).fit(*data)
+    search = tiny_search(n_trials=2, n_jobs=2, fits_per_process=2, refit=True).fit(*data)
     assert search.n_trials_ == 2
     assert set(search.cv_results_["state"]) == {"COMPLETE"}
     assert search.predict(data[0][-3:]).shape == (3, 1)
