@@ -16,6 +16,8 @@ from ._window import window_context
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
+# Windows used to solve the highway's least squares: plenty for its window * n_features weights.
+HIGHWAY_FIT_WINDOWS = 16384
 ACTIVATIONS = ("tanh", "relu", "elu", "selu", "gelu", "sigmoid", "softsign", "linear")
 
 
@@ -281,8 +283,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if self.highway:
             from ._network import fit_highway
 
-            # Start from the least-squares linear autoregression on the training windows.
-            fit_highway(model, self._dataset(source, slice(0, n_train), y[:n_train]))
+            # Start from the least-squares linear autoregression on the training windows; on
+            # long series, evenly spaced windows bound its cost (it grows with window**2).
+            rows = np.unique(
+                np.linspace(0, n_train - 1, min(n_train, HIGHWAY_FIT_WINDOWS)).astype(int)
+            )
+            fit_highway(model, self._dataset(source, rows, y[rows]))
         model.compile(
             optimizer=keras.optimizers.get(
                 {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
