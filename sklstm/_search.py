@@ -2,7 +2,7 @@
 
 import difflib
 import os
-import threading
+import warnings
 from numbers import Integral, Real
 
 import numpy as np
@@ -481,55 +481,25 @@ class _Fits:
 
     def __init__(self, data, n_jobs, fits_per_process):
         self._data = data
-        self._n_jobs = n_jobs
-        self._fits_per_process = fits_per_process
-        self._lock = threading.Lock()
-        self._pool = None
+        self._workers = None
+        if fits_per_process is not None:
+            from ._trial_worker import RecycledWorkers, init_worker
+
+            threads = max(1, (os.cpu_count() or 1) // n_jobs)
+            self._workers = RecycledWorkers(
+                n_jobs, fits_per_process, init_worker, (*data.values(), threads)
+            )
 
     def __call__(self, params, fold):
-        if self._fits_per_process is None:
+        if self._workers is None:
             return fit_and_score(params, fold, **self._data)
-        from concurrent.futures.process import BrokenProcessPool
-
         from ._trial_worker import fit_fold
 
-        pool = self._get_pool()
-        try:
-            return pool.submit(fit_fold, params, fold).result()
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): start a fresh pool and try once more.
-            self._replace(pool)
-            return self._get_pool().submit(fit_fold, params, fold).result()
-
-    def _get_pool(self):
-        with self._lock:
-            if self._pool is None:
-                import multiprocessing
-                from concurrent.futures import ProcessPoolExecutor
-
-                from ._trial_worker import init_worker
-
-                threads = max(1, (os.cpu_count() or 1) // self._n_jobs)
-                self._pool = ProcessPoolExecutor(
-                    max_workers=self._n_jobs,
-                    mp_context=multiprocessing.get_context("spawn"),
-                    initializer=init_worker,
-                    initargs=(*self._data.values(), threads),
-                    max_tasks_per_child=self._fits_per_process,
-                )
-            return self._pool
-
-    def _replace(self, broken):
-        with self._lock:
-            if self._pool is broken:
-                broken.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+        return self._workers.run(fit_fold, params, fold)
 
     def close(self):
-        with self._lock:
-            if self._pool is not None:
-                self._pool.shutdown(wait=True, cancel_futures=True)
-                self._pool = None
+        if self._workers is not None:
+            self._workers.close()
 
 
 class _Objective:
@@ -585,12 +555,18 @@ def _make_storage(storage, heartbeat_interval):
     if storage.startswith("sqlite"):
         # Wait for the file lock instead of failing with "database is locked".
         engine_kwargs = {"connect_args": {"timeout": 60}}
-    return optuna.storages.RDBStorage(
-        storage,
-        engine_kwargs=engine_kwargs,
-        heartbeat_interval=heartbeat_interval,
-        heartbeat_stale_trial_callback=optuna.storages.RetryFailedTrialCallback(max_retry=3),
-    )
+    # Optuna 4.9 renamed the retry callback; both names are experimental, which the user did not
+    # choose and should not be warned about.
+    retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
+    retry = retry or optuna.storages.RetryFailedTrialCallback
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        return optuna.storages.RDBStorage(
+            storage,
+            engine_kwargs=engine_kwargs,
+            heartbeat_interval=heartbeat_interval,
+            heartbeat_stale_trial_callback=retry(max_retry=3),
+        )
 
 
 def _cv_results(study, n_splits):
