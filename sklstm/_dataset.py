@@ -1,54 +1,75 @@
 """Feed Keras batches of windows gathered on demand, never the whole 3-D array.
 
-Windows are gathered inside the tf.data graph from the 2-D rows, so memory stays at the size of
-the rows plus one batch, and the seeded, op-level shuffle is the same in every run without
-touching TensorFlow's global seed.
+Each batch is gathered from the 2-D rows and scaled on the fly, so a fit holds no copy of the
+series beyond one batch (an ``np.memmap`` stays on disk), and the shuffle is a seeded NumPy
+permutation per epoch: the same in every run, without touching TensorFlow's global seed.
 """
 
 import numpy as np
-import tensorflow as tf
 
 
-def window_dataset(rows, window, positions, y=None, *, batch_size, shuffle_seed=None):
-    """Batches of ``rows[p : p + window]`` for each ``p`` in ``positions`` (and ``y[p]``).
+class Windows:
+    """The scaled windows of a series, gathered by window number.
 
     Parameters
     ----------
-    rows : ndarray of shape (n_rows, n_features)
-        Scaled, time-ordered context (see :func:`sklstm._window.window_context`).
+    data : ndarray of shape (n_rows, n_features) or (n_windows, window, n_features)
+        Time-ordered rows, where window ``i`` is ``data[i : i + window]``, or ready-made 3-D
+        windows, where window ``i`` is ``data[i]``. Never copied.
     window : int
         Time steps per window.
-    positions : ndarray of int
-        First row of each window; window ``p`` ends at row ``p + window - 1``.
-    y : ndarray of shape (n_rows, n_outputs), default=None
-        Targets indexed like ``positions``.
-    batch_size : int
-        Windows per batch.
-    shuffle_seed : int, default=None
-        Reshuffle the windows every epoch with this seed; keep their order if None.
+    mean, scale : ndarray of shape (n_features,)
+        Each window is returned as ``(window - mean) / scale`` in float32.
     """
-    rows = tf.constant(rows, dtype=tf.float32)
-    offsets = tf.range(int(window), dtype=tf.int64)
-    dataset = tf.data.Dataset.from_tensor_slices(np.asarray(positions, dtype=np.int64))
+
+    def __init__(self, data, window, mean, scale):
+        self.data = data
+        self.window = int(window)
+        self.mean = mean
+        self.scale = scale
+
+    def __len__(self):
+        if self.data.ndim == 3:
+            return len(self.data)
+        return max(len(self.data) - self.window + 1, 0)
+
+    def take(self, index):
+        """The scaled windows at ``index`` (ndarray of int), shape (len(index), window, n_features)."""
+        if self.data.ndim == 3:
+            batch = self.data[index]
+        else:
+            batch = self.data[index[:, None] + np.arange(self.window)]
+        # float64 arithmetic, as for the scaling statistics, then float32 for the network.
+        return ((batch - self.mean) / self.scale).astype(np.float32)
+
+    def batches(self, select, y=None, *, batch_size, rng=None):
+        """Yield batches of the windows ``select`` picks (a slice or index array), with their
+        rows of ``y`` (aligned with the windows) when given; shuffled by ``rng`` if not None."""
+        index = np.arange(len(self))[select]
+        if rng is not None:
+            index = rng.permutation(index)
+        for start in range(0, len(index), batch_size):
+            pick = index[start : start + batch_size]
+            yield self.take(pick) if y is None else (self.take(pick), y[pick])
+
+
+def window_dataset(windows, select, y=None, *, batch_size, shuffle_seed=None):
+    """A ``tf.data.Dataset`` of :meth:`Windows.batches`, reshuffled every epoch if
+    ``shuffle_seed`` is not None, with a known number of batches (for Keras' progress bar)."""
+    import tensorflow as tf
+
+    batch_size = int(batch_size)
+    y = None if y is None else np.asarray(y, dtype=np.float32)
+    rng = None if shuffle_seed is None else np.random.default_rng(shuffle_seed)
+    n_windows = len(range(len(windows))[select]) if isinstance(select, slice) else len(select)
+    n_features = windows.data.shape[-1]
+    spec = tf.TensorSpec((None, windows.window, n_features), tf.float32)
     if y is not None:
-        dataset = tf.data.Dataset.zip(
-            dataset, tf.data.Dataset.from_tensor_slices(np.asarray(y, dtype=np.float32))
-        )
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(positions), seed=shuffle_seed, reshuffle_each_iteration=True)
-    dataset = dataset.batch(int(batch_size))
-
-    def gather(p, *target):
-        return (tf.gather(rows, p[:, None] + offsets[None, :]), *target)
-
-    return dataset.map(gather).prefetch(tf.data.AUTOTUNE)
-
-
-def array_dataset(windows, y=None, *, batch_size, shuffle_seed=None):
-    """Batches of ready-made 3-D windows (and their targets), for 3-D input."""
-    windows = np.asarray(windows, dtype=np.float32)
-    items = windows if y is None else (windows, np.asarray(y, dtype=np.float32))
-    dataset = tf.data.Dataset.from_tensor_slices(items)
-    if shuffle_seed is not None:
-        dataset = dataset.shuffle(len(windows), seed=shuffle_seed, reshuffle_each_iteration=True)
-    return dataset.batch(int(batch_size)).prefetch(tf.data.AUTOTUNE)
+        spec = (spec, tf.TensorSpec((None, y.shape[1]), tf.float32))
+    dataset = tf.data.Dataset.from_generator(
+        # Called once per epoch, so every epoch draws the next permutation from rng.
+        lambda: windows.batches(select, y, batch_size=batch_size, rng=rng),
+        output_signature=spec,
+    )
+    n_batches = -(-n_windows // batch_size)
+    return dataset.apply(tf.data.experimental.assert_cardinality(n_batches)).prefetch(2)

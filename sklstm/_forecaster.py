@@ -9,6 +9,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from ._history import History
+from ._dataset import Windows
 from ._scaling import column_stats, standardize
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import check_n_rows, check_windows_3d, time_index, units_per_layer
@@ -18,6 +19,8 @@ OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
 LOSSES = ("mse", "mae", "huber")
 # Windows used to solve the highway's least squares: plenty for its window * n_features weights.
 HIGHWAY_FIT_WINDOWS = 16384
+# Windows per batch where nothing is trained (prediction, validation, the highway's fit).
+PREDICT_BATCH = 1024
 ACTIVATIONS = ("tanh", "relu", "elu", "selu", "gelu", "sigmoid", "softsign", "linear")
 
 
@@ -251,10 +254,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if _is_3d(X):
             X, y = _validate_3d(self, X, y)
             check_windows_3d(X, window)
-            self._set_x_scaling(X.reshape(-1, X.shape[2]))
+            self.x_mean_, self.x_scale_ = column_stats(X.reshape(-1, X.shape[2]))
             self._history = None
             self.last_window_ = X[-1, 1:, :].copy()
-            return (self._scale_x(X), None), y, 0
+            return self._windows(X), y, 0
         index = time_index(X)
         X, y = validate_data(
             self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
@@ -262,16 +265,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         check_n_rows(len(X), window, window, type(self).__name__)
         self._history = History(X, index, window)
         self.last_window_ = self._history.rows
-        self._set_x_scaling(X)
+        self.x_mean_, self.x_scale_ = column_stats(X)
         # The first window - 1 rows lack a full history: they are predicted, never trained on.
-        positions = np.arange(len(X) - window + 1)
-        return (self._scale_x(X), positions), y[window - 1 :], window - 1
+        return self._windows(X), y[window - 1 :], window - 1
 
-    def _set_x_scaling(self, rows):
-        self.x_mean_, self.x_scale_ = column_stats(rows)
-
-    def _scale_x(self, X):
-        return standardize(X, self.x_mean_, self.x_scale_)
+    def _windows(self, data):
+        return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
 
     def _train(self, source, y, n_train, units, seed):
         import keras
@@ -288,7 +287,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             rows = np.unique(
                 np.linspace(0, n_train - 1, min(n_train, HIGHWAY_FIT_WINDOWS)).astype(int)
             )
-            fit_highway(model, self._dataset(source, rows, y[rows]))
+            fit_highway(model, source.batches(rows, y, batch_size=PREDICT_BATCH))
         model.compile(
             optimizer=keras.optimizers.get(
                 {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
@@ -301,11 +300,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         fit_kwargs = {"callbacks": []}
         if n_train < len(y):
             val = slice(n_train, None)
-            fit_kwargs["validation_data"] = self._dataset(source, val, y[val])
+            fit_kwargs["validation_data"] = self._dataset(source, val, y)
             fit_kwargs["callbacks"].append(EarlyStoppingBest(self.patience))
         fit_kwargs["callbacks"].extend(self.callbacks or [])
         history = model.fit(
-            self._dataset(source, train, y[train], shuffle_seed=seed),
+            self._dataset(source, train, y, shuffle_seed=seed),
             epochs=self.epochs,
             verbose=self.verbose,
             shuffle=False,  # the dataset shuffles itself, with our seed
@@ -328,23 +327,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 stacklevel=4,
             )
 
-    def _dataset(self, source, select, y=None, shuffle_seed=None):
-        """Batches of the windows ``select`` picks from ``source``: (rows, window starts) for
-        2-D input, (windows, None) for 3-D input."""
-        from ._dataset import array_dataset, window_dataset
+    def _dataset(self, windows, select, y=None, shuffle_seed=None):
+        """Batches of the windows ``select`` picks, shuffled (training) or in order."""
+        from ._dataset import window_dataset
 
-        data, positions = source
-        batch_size = int(self.batch_size) if shuffle_seed is not None else 1024
-        if positions is None:
-            return array_dataset(data[select], y, batch_size=batch_size, shuffle_seed=shuffle_seed)
-        return window_dataset(
-            data,
-            int(self.window),
-            positions[select],
-            y,
-            batch_size=batch_size,
-            shuffle_seed=shuffle_seed,
-        )
+        batch_size = self.batch_size if shuffle_seed is not None else PREDICT_BATCH
+        return window_dataset(windows, select, y, batch_size=batch_size, shuffle_seed=shuffle_seed)
 
     def _build(self, units, seed):
         from ._network import build_lstm_network, should_unroll
@@ -381,26 +369,24 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             Predictions on the scale of y, shaped like the y given to :meth:`fit`.
         """
         check_is_fitted(self)
-        source = self._prediction_source(X)
-        if len(source[0]) == 0:
+        windows = self._prediction_windows(X)
+        if len(windows) == 0:
             y_pred = np.empty((0, self.n_outputs_))
         else:
-            n_rows = len(source[0]) if source[1] is None else len(source[1])
-            y_scaled = self.model_.predict(self._dataset(source, slice(0, n_rows)), verbose=0)
+            y_scaled = self.model_.predict(self._dataset(windows, slice(None)), verbose=0)
             y_pred = y_scaled.astype(np.float64) * self.y_scale_ + self.y_mean_
         return y_pred.ravel() if self._y_1d else y_pred
 
-    def _prediction_source(self, X):
+    def _prediction_windows(self, X):
         window = int(self.window)
         if _is_3d(X):
             X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
             check_windows_3d(X, window, self.n_features_in_)
-            return self._scale_x(X), None
+            return self._windows(X)
         index = time_index(X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         history = None if self._history is None else self._history.preceding(X, index)
-        scaled_history = None if history is None else self._scale_x(history)
-        return window_context(self._scale_x(X), window, scaled_history), np.arange(len(X))
+        return self._windows(window_context(X, window, history))
 
     # -- pickling ----------------------------------------------------------------------------
 
