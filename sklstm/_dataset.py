@@ -34,7 +34,7 @@ class Windows:
         return max(len(self.data) - self.window + 1, 0)
 
     def take(self, index):
-        """The scaled windows at ``index`` (ndarray of int), shape (len(index), window, n_features)."""
+        """The scaled windows at ``index`` (int array), shape (len(index), window, n_features)."""
         if self.data.ndim == 3:
             batch = self.data[index]
         else:

@@ -8,8 +8,8 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._history import History
 from ._dataset import Windows
+from ._history import History
 from ._scaling import column_stats, standardize
 from ._sklearn_private import Interval, StrOptions, _fit_context
 from ._validation import check_n_rows, check_windows_3d, time_index, units_per_layer
