@@ -1,12 +1,13 @@
-"""What a search's worker process does: fit one candidate on one cross-validation fold.
+"""Worker processes of a search: what each one does, and how they are recycled.
 
 :class:`~sklstm.LSTMSearchCV` keeps the Optuna study in its own process and sends every
-(candidate, fold) fit to a pool of worker processes. The pool is started with the "spawn"
-method, so TensorFlow is imported afresh in each worker and its thread settings there never
-reach the caller's process, and each worker is replaced after a fixed number of fits, which
-returns the memory that Keras keeps per built model (about 11 MB on CPU) to the system.
+(candidate, fold) fit to worker processes. They are started with the "spawn" method, so
+TensorFlow is imported afresh in each worker and its thread settings there never reach the
+caller's process. Each worker is replaced after a fixed number of fits, which returns the
+memory that Keras keeps per built model (about 11 MB on CPU) to the system.
 """
 
+import queue
 import time
 
 # Set once per worker process by `init_worker` (the pool's initializer): the data travel to
@@ -54,3 +55,81 @@ def n_epochs(model):
     if isinstance(model, LSTMForecaster):
         return int(model.n_iter_)
     return int(sum(n_epochs(step) for _, step in getattr(model, "steps", [])))
+
+
+# -- the calling process's side ------------------------------------------------------------------
+
+
+class RecycledWorkers:
+    """``n_workers`` worker processes, each replaced after ``tasks_per_worker`` tasks.
+
+    A worker is shut down and joined *before* its replacement starts. A process that imported
+    TensorFlow takes seconds to exit, and a replacement started meanwhile imports TensorFlow
+    too: with ``ProcessPoolExecutor(max_tasks_per_child=...)`` both were alive together, which
+    set the peak memory of a whole search (about +650 MB over one worker's RSS).
+    """
+
+    def __init__(self, n_workers, tasks_per_worker, initializer=None, initargs=()):
+        self._idle = queue.SimpleQueue()
+        self._workers = [_Worker(tasks_per_worker, initializer, initargs) for _ in range(n_workers)]
+        for worker in self._workers:
+            self._idle.put(worker)
+
+    def run(self, fn, *args):
+        """Run ``fn(*args)`` in an idle worker (waiting for one) and return its result."""
+        worker = self._idle.get()
+        try:
+            return worker.run(fn, *args)
+        finally:
+            self._idle.put(worker)
+
+    def close(self):
+        """Stop every worker, waiting for tasks that are running."""
+        for worker in self._workers:
+            worker.stop()
+
+
+class _Worker:
+    """One worker process at a time (started on demand), replaced after ``tasks`` tasks."""
+
+    def __init__(self, tasks, initializer, initargs):
+        self._tasks = tasks
+        self._initializer = initializer
+        self._initargs = initargs
+        self._executor = None
+        self._done = 0
+
+    def run(self, fn, *args):
+        from concurrent.futures.process import BrokenProcessPool
+
+        try:
+            return self._submit(fn, *args)
+        except BrokenProcessPool:
+            # The process died (killed, out of memory): try once more in a fresh one.
+            self.stop()
+            return self._submit(fn, *args)
+
+    def _submit(self, fn, *args):
+        if self._executor is None:
+            import multiprocessing
+            from concurrent.futures import ProcessPoolExecutor
+
+            self._executor = ProcessPoolExecutor(
+                max_workers=1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=self._initializer,
+                initargs=self._initargs,
+            )
+        try:
+            return self._executor.submit(fn, *args).result()
+        finally:
+            self._done += 1
+            if self._done >= self._tasks:
+                self.stop()
+
+    def stop(self):
+        """Shut the process down and wait until it has exited."""
+        if self._executor is not None:
+            self._executor.shutdown(wait=True, cancel_futures=True)
+            self._executor = None
+        self._done = 0

@@ -1,5 +1,6 @@
 """LSTMSearchCV: space and input checks, results, pruning, storages shared by real processes."""
 
+import atexit
 import glob
 import os
 import pathlib
@@ -9,7 +10,9 @@ import subprocess
 import sys
 import tempfile
 import textwrap
+import threading
 import time
+from concurrent.futures.process import BrokenProcessPool
 
 import numpy as np
 import optuna
@@ -23,6 +26,7 @@ from sklearn.preprocessing import StandardScaler
 
 from sklstm import LSTMForecaster, LSTMSearchCV, SlidingWindowTransformer, make_horizon_target
 from sklstm._search import _default_space
+from sklstm._trial_worker import RecycledWorkers
 from sklstm.datasets import load_seattle_weather
 
 optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -269,6 +273,56 @@ def test_recycled_worker_processes_with_two_jobs(data):
     assert search.n_trials_ == 2
     assert set(search.cv_results_["state"]) == {"COMPLETE"}
     assert search.predict(data[0][-3:]).shape == (3, 1)
+
+
+def worker_processes():
+    """PIDs of this process's spawned worker processes (not the resource tracker)."""
+    pids = []
+    for task in os.listdir("/proc/self/task"):
+        with open(f"/proc/self/task/{task}/children") as f:
+            for pid in f.read().split():
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                        if b"--multiprocessing-fork" in cmd.read():
+                            pids.append(int(pid))
+                except FileNotFoundError:
+                    continue
+    return pids
+
+
+@pytest.mark.skipif(not os.path.exists("/proc/self/task"), reason="reads /proc")
+def test_a_recycled_worker_is_gone_before_its_successor_starts():
+    # Each worker lingers at exit, as one that imported TensorFlow does for seconds: a
+    # successor started meanwhile would double the memory of the search.
+    workers = RecycledWorkers(1, 2, atexit.register, (time.sleep, 0.5))
+    alive, done = [], threading.Event()
+
+    def watch():
+        while not done.wait(0.005):
+            alive.append(len(worker_processes()))
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    try:
+        pids = [workers.run(os.getpid) for _ in range(5)]
+    finally:
+        workers.close()
+        done.set()
+        watcher.join()
+    assert pids[0] == pids[1] != pids[2] == pids[3] != pids[4] != pids[0]
+    assert max(alive) == 1
+    assert worker_processes() == []
+
+
+def test_a_dead_worker_is_replaced():
+    workers = RecycledWorkers(1, 10)
+    try:
+        first = workers.run(os.getpid)
+        with pytest.raises(BrokenProcessPool):
+            workers.run(os._exit, 1)  # dies, and dies again in the one retry
+        assert workers.run(os.getpid) != first
+    finally:
+        workers.close()
 
 
 # -- PostgreSQL, on a private server -----------------------------------------------------------
