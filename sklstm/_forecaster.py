@@ -348,7 +348,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             activation=self.activation,
             highway=self.highway,
             centering=self.centering,
-            unroll=should_unroll(self.window),
+            unroll=should_unroll(self.window, self.batch_size),
             seed=seed,
         )
 
