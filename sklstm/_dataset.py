@@ -25,8 +25,10 @@ class Windows:
     def __init__(self, data, window, mean, scale):
         self.data = data
         self.window = int(window)
-        self.mean = mean
-        self.scale = scale
+        # float32 arithmetic per batch: twice the speed of float64 for a difference of one
+        # rounding, every epoch.
+        self._mean32 = np.asarray(mean, dtype=np.float32)
+        self._inverse_scale32 = np.asarray(1 / np.asarray(scale, dtype=np.float64), np.float32)
 
     def __len__(self):
         if self.data.ndim == 3:
@@ -39,8 +41,10 @@ class Windows:
             batch = self.data[index]
         else:
             batch = self.data[index[:, None] + np.arange(self.window)]
-        # float64 arithmetic, as for the scaling statistics, then float32 for the network.
-        return ((batch - self.mean) / self.scale).astype(np.float32)
+        batch = batch.astype(np.float32)  # a copy for memmaps and float64 rows too
+        batch -= self._mean32
+        batch *= self._inverse_scale32
+        return batch
 
     def batches(self, select, y=None, *, batch_size, rng=None):
         """Yield batches of the windows ``select`` picks (a slice or index array), with their

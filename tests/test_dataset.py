@@ -17,10 +17,14 @@ def test_windows_match_sliding_windows_scaled():
     windows = Windows(rows, 5, mean, scale)
     expected = ((sliding_windows(rows, 5)[4:] - mean) / scale).astype(np.float32)
     assert len(windows) == len(expected)
-    np.testing.assert_array_equal(windows.take(np.arange(len(windows))), expected)
+    np.testing.assert_allclose(
+        windows.take(np.arange(len(windows))), expected, rtol=1e-6, atol=1e-6
+    )
     # 3-D input: the windows are taken as they are.
     three_d = Windows(sliding_windows(rows, 5)[4:], 5, mean, scale)
-    np.testing.assert_array_equal(three_d.take(np.array([3, 0])), expected[[3, 0]])
+    np.testing.assert_allclose(
+        three_d.take(np.array([3, 0])), expected[[3, 0]], rtol=1e-6, atol=1e-6
+    )
 
 
 def test_each_epoch_draws_a_new_seeded_order():
