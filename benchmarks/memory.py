@@ -190,11 +190,12 @@ def main(argv=None):
         print(fit_rows[-1], flush=True)
 
     text = (
-        f"# Memory\n\nMachine: {machine()}.\n\n## Training on {args.rows:,} rows x {FEATURES} "
-        f"float32 features (np.memmap), window {WINDOW}\n\nPeak resident memory the fit adds "
-        f"(after TensorFlow's start-up), per training window (a raw row is {raw_row} B); the "
-        f"marginal cost of a window, from the difference with a fit on a quarter of the rows; "
-        f"and the delay from the call to the first batch.\n\n"
+        "<!-- Written by benchmarks/memory.py; do not edit by hand. -->\n\n"
+        f"Machine: {machine()}.\n\n<!-- long series -->\n\n**Training on {args.rows:,} rows x "
+        f"{FEATURES} float32 features (np.memmap), window {WINDOW}.** Peak resident memory the "
+        f"fit adds (after TensorFlow's start-up), per training window (a raw row is {raw_row} "
+        "B); the marginal cost of a window, from the difference with a fit on a quarter of the "
+        "rows; and the delay from the call to the first batch.\n\n"
         + markdown_table(
             long_rows,
             [
@@ -205,7 +206,8 @@ def main(argv=None):
                 "seconds to first batch",
             ],
         )
-        + f"\n\n## {args.fits} sequential fits of a small model in one process\n\n"
+        + f"\n\n<!-- many fits -->\n\n**{args.fits} sequential fits of a small model in one "
+        "process.** Resident memory after each fit.\n\n"
         + markdown_table(
             fit_rows, ["method", "RSS after 1st fit (MB)", "growth (MB)", "MB per fit"]
         )

@@ -129,7 +129,8 @@ def main(argv=None):
         results, ["batch", "model", "windows/s", "x plain Keras", "fraction of matmul peak"]
     )
     text = (
-        f"# Training throughput\n\nMachine: {machine()}. float32 matmul peak measured in the "
+        "<!-- Written by benchmarks/speed.py; do not edit by hand. -->\n\n"
+        f"Machine: {machine()}. float32 matmul peak measured in the "
         f"same process: {peak:.1f} GFLOP/s. Series: {args.rows} rows x {FEATURES} features, "
         f"window {WINDOW}, LSTM({UNITS}); median of epochs 2..{args.epochs}.\n\n{table}\n\n"
         f"Reproduce: `python benchmarks/speed.py{' --quick' if args.quick else ''}`\n"

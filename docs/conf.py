@@ -35,24 +35,10 @@ html_static_path = ["_static"]
 html_title = f"sklstm {release}"
 html_theme_options = {"navigation_with_keys": False}
 
-# Pages written alongside the benchmarks; listed in the table of contents when present.
-BENCHMARK_PAGES = ["accuracy", "search", "performance"]
-
 # The time-semantics picture is drawn from a script, so it always matches the text.
 runpy.run_path(str(HERE / "_scripts" / "time_semantics_figure.py"))["draw"](
     HERE / "_static" / "time_semantics.png"
 )
-
-
-def _optional_parts(app, docname, source):
-    if docname == "index":
-        present = [page for page in BENCHMARK_PAGES if (HERE / f"{page}.md").exists()]
-        source[0] = source[0].replace("<!-- benchmark pages -->", "\n".join(present))
-    if docname == "api" and (ROOT / "sklstm" / "_search.py").exists():
-        source[0] = source[0].replace(
-            ".. optional: search",
-            ".. autoclass:: LSTMSearchCV\n   :members: fit, predict, score",
-        )
 
 
 class ExampleGallery(Directive):
@@ -103,7 +89,6 @@ def _escape_attribute_names(app, what, name, obj, options, lines):
 
 
 def setup(app):
-    app.connect("source-read", _optional_parts)
     app.connect("autodoc-process-docstring", _escape_attribute_names, priority=600)
     app.add_directive("example-gallery", ExampleGallery)
     return {"parallel_read_safe": True}
