@@ -301,8 +301,8 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         if self.pruner is None:
             return optuna.pruners.NopPruner()
         if isinstance(self.pruner, str) and self.pruner == "auto":
-            # Three start-up trials rather than five: on the pruning benchmark (two seeds, 24 and
-            # 48 trials) it ran 1.16-1.32x fewer epochs than five, with no worse best score.
+            # Three start-up trials rather than five: 1.2x fewer epochs on the pruning benchmark
+            # (docs/search.md), with the same best score.
             return optuna.pruners.PercentilePruner(25.0, n_startup_trials=3, n_warmup_steps=0)
         if not isinstance(self.pruner, optuna.pruners.BasePruner):
             raise ValueError(
