@@ -1,7 +1,7 @@
 """LSTMSearchCV on bundled data: pruning saving, memory over a long search, worker speedup.
 
     python benchmarks/search.py pruning    # pruned vs unpruned search: epochs run, best score
-    python benchmarks/search.py pruning --pruners auto percentile:25:3 --seeds 0 1
+    python benchmarks/search.py pruning --pruners auto percentile:25:5 percentile:10:3 --seeds 0 1
     python benchmarks/search.py memory     # RSS of a 50-trial search, recycled workers vs not
     python benchmarks/search.py parallel   # the same search with n_jobs=1 and n_jobs=2
 
@@ -72,8 +72,10 @@ def make_pruner(spec):
     import optuna
 
     kind, *numbers = spec.split(":")
-    if kind in ("none", "auto"):
-        return None if kind == "none" else "auto"
+    if kind == "none":
+        return None
+    if kind == "auto":
+        return "auto"
     if kind == "percentile":
         percentile, startup = float(numbers[0]), int(numbers[1])
         return optuna.pruners.PercentilePruner(percentile, n_startup_trials=startup)
@@ -213,7 +215,7 @@ def parallel(args):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("what", choices=("pruning", "memory", "parallel"))
-    parser.add_argument("--n-trials", type=int, default=None)
+    parser.add_argument("--n-trials", type=int, default=None, help="memory, parallel")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0])
     parser.add_argument(
         "--pruners", nargs="+", default=["auto"], help="pruning: see make_pruner; none always runs"
@@ -223,8 +225,8 @@ def main():
         "--fits-per-process", type=int, nargs="+", default=[10, 0], help="0: fit in-process"
     )
     args = parser.parse_args()
-    if args.n_trials is None:
-        args.n_trials = {"pruning": None, "memory": 50, "parallel": 4}[args.what]
+    if args.n_trials is None:  # pruning runs max(--report-at) trials
+        args.n_trials = {"memory": 50, "parallel": 4}.get(args.what)
     import optuna
 
     optuna.logging.set_verbosity(optuna.logging.WARNING)
