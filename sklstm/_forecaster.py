@@ -275,9 +275,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
 
     def _train(self, windows, y, n_train, units, seed):
-        import keras
 
         from ._callbacks import EarlyStoppingBest
+        from ._optimizer import build_optimizer
 
         self._warn_if_off_cudnn()
         model = self._build(units, seed)
@@ -291,9 +291,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
             fit_highway(model, windows.batches(rows, y, batch_size=PREDICT_BATCH))
         model.compile(
-            optimizer=keras.optimizers.get(
-                {"class_name": self.optimizer, "config": {"learning_rate": self.learning_rate}}
-            ),
+            optimizer=build_optimizer(self.optimizer, self.learning_rate),
             loss={"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}[
                 self.loss
             ],

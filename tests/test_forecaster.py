@@ -1,5 +1,6 @@
 """LSTMForecaster: parameters, shapes, determinism without global state, pickling, bad input."""
 
+import gc
 import pickle
 import random
 import subprocess
@@ -122,6 +123,31 @@ def test_every_fit_starts_fresh(data):
     refit = model.fit(X[:150], y[:150]).predict(X[150:])
     assert model.model_ is not first_model
     np.testing.assert_array_equal(refit, tiny().fit(X[:150], y[:150]).predict(X[150:]))
+
+
+def test_fits_release_their_training_graphs(data):
+    # TensorFlow's gradient registry used to keep every fit's traced training step alive
+    # (sklstm/_optimizer.py); a forgotten estimator must leave nothing behind.
+    X, y = data
+
+    def live_graphs():
+        gc.collect()
+        return sum(type(o).__name__ == "FuncGraph" for o in gc.get_objects())
+
+    tiny().fit(X, y).predict(X[-5:])  # one-time graphs of the first fit in a process
+    before = live_graphs()
+    for _ in range(3):
+        tiny().fit(X, y).predict(X[-5:])
+    assert live_graphs() <= before
+
+
+def test_trains_under_a_distribution_strategy(data):
+    import tensorflow as tf
+
+    X, y = data
+    with tf.distribute.MirroredStrategy(["/cpu:0"]).scope():
+        model = tiny().fit(X[:150], y[:150])
+    assert np.isfinite(model.predict(X[150:])).all()
 
 
 def test_pickle_round_trip_in_a_fresh_process(data, tmp_path):
