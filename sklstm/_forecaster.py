@@ -275,7 +275,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
 
     def _train(self, windows, y, n_train, units, seed):
-
         from ._callbacks import EarlyStoppingBest
         from ._optimizer import build_optimizer
 

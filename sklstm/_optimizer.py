@@ -5,7 +5,7 @@ With the TensorFlow backend, Keras' optimizer passes the gradients through
 them in ``tf.custom_gradient``, which, while tracing, registers a gradient function under a
 new name in TensorFlow's process-wide gradient registry and never removes it; the function
 holds tensors of the traced training step, so every fit's whole training graph outlives its
-model: about 12 MB per fit of a small LSTM on 2 cores, 1.2 GB over 100 fits
+model: about 13 MB per fit of a small LSTM on 2 cores, 1.3 GB over 100 fits
 (``benchmarks/memory.py``). Across a single replica the all-reduce is the identity, so this
 optimizer skips it there and keeps it under a real ``tf.distribute`` strategy.
 """

@@ -126,8 +126,8 @@ def test_every_fit_starts_fresh(data):
 
 
 def test_fits_release_their_training_graphs(data):
-    # TensorFlow's gradient registry used to keep every fit's traced training step alive
-    # (sklstm/_optimizer.py); a forgotten estimator must leave nothing behind.
+    # TensorFlow's gradient registry keeps a plain Keras fit's traced training step alive for
+    # good; sklstm/_optimizer.py avoids it, so a forgotten estimator leaves nothing behind.
     X, y = data
 
     def live_graphs():
