@@ -16,7 +16,7 @@ _LAZY = {
     "LSTMSearchCV": "._search",
     "SlidingWindowTransformer": "._window",
     "build_lstm_network": "._network",
-    "load": "._persistence",
+    "load": "._forecaster",
     "make_horizon_target": "._target",
     "sliding_windows": "._window",
 }

@@ -4,15 +4,17 @@ import warnings
 from numbers import Integral, Real
 
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
-from ._dataset import Windows
-from ._history import History
-from ._scaling import column_stats, standardize
-from ._sklearn_private import Interval, StrOptions, _fit_context
-from ._validation import check_n_rows, check_windows_3d, time_index, units_per_layer
+from ._batches import Windows, column_stats, standardize, window_dataset
+from ._persistence import InvalidFile, load_keras_model, read_estimator, write_estimator
+from ._sklearn_private import Interval, StrOptions, _fit_context, validate_params
+from ._target import horizon_layout
+from ._time import TimeContext, future_index, regular_step, time_index
+from ._validation import check_n_rows, check_windows_3d, units_per_layer
 from ._window import window_context
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
@@ -231,58 +233,61 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             The fitted estimator.
         """
         window = int(self.window)
-        units = units_per_layer(self.units, self.n_layers, type(self).__name__)
-        target_names = _target_names(y)
-        windows, y, n_history = self._training_windows(X, y, window)
-        self._remember_forecast_origin(X, target_names, window)
+        name = type(self).__name__
+        units = units_per_layer(self.units, self.n_layers, name)
+        self._target_names = _target_names(y)
+        if _is_3d(X):
+            X, y = _check_windows_and_targets(X, y, window)
+            # Ready-made windows carry no column names; what the rows' fit set is stale.
+            self.n_features_in_ = X.shape[2]
+            if hasattr(self, "feature_names_in_"):
+                del self.feature_names_in_
+            self._time = TimeContext.from_windows(X)
+            rows, n_history = X.reshape(-1, X.shape[2]), 0
+        else:
+            index = time_index(X)
+            X, y = validate_data(
+                self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
+            )
+            check_n_rows(len(X), window, window, name)
+            # The last full window: the forecast origin, and history for rows that continue it.
+            self._time = TimeContext.from_rows(X, index, window)
+            # The first window - 1 rows lack a full history: they are predicted, never trained on.
+            rows, n_history, y = X, window - 1, y[window - 1 :]
+        self.x_mean_, self.x_scale_ = column_stats(rows)
+        windows = self._windows(X)
         n_windows = len(y)
         self._y_1d = y.ndim == 1
-        y = y.reshape(len(y), -1)
+        y = y.reshape(n_windows, -1)
         n_val = max(1, round(self.validation_fraction * n_windows)) if self.early_stopping else 0
-        check_n_rows(n_windows + n_history, window, n_history + n_val + 1, type(self).__name__)
+        check_n_rows(n_windows + n_history, window, n_history + n_val + 1, name)
         n_train = n_windows - n_val
         self.n_outputs_ = y.shape[1]
         self.y_mean_, self.y_scale_ = column_stats(y[:n_train])
         y_scaled = standardize(y, self.y_mean_, self.y_scale_)
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
+        self._warn_if_off_cudnn()
         self.model_, self.history_ = self._train(windows, y_scaled, n_train, units, seed)
         self.n_iter_ = len(self.history_["loss"])
         return self
 
-    def _training_windows(self, X, y, window):
-        """Validate X and y; return the scaled windows with a full history, their y, and the
-        number of leading rows that only served as history."""
-        if _is_3d(X):
-            X, y = _validate_3d(self, X, y)
-            check_windows_3d(X, window)
-            self.x_mean_, self.x_scale_ = column_stats(X.reshape(-1, X.shape[2]))
-            self._history = None
-            self.last_window_ = X[-1, 1:, :].copy()
-            return self._windows(X), y, 0
-        index = time_index(X)
-        X, y = validate_data(
-            self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
-        )
-        check_n_rows(len(X), window, window, type(self).__name__)
-        self._history = History(X, index, window)
-        self.last_window_ = self._history.rows
-        self.x_mean_, self.x_scale_ = column_stats(X)
-        # The first window - 1 rows lack a full history: they are predicted, never trained on.
-        return self._windows(X), y[window - 1 :], window - 1
+    @property
+    def last_window_(self):
+        """The last ``window - 1`` fitted rows: history for the rows that continue them."""
+        return self._time.rows[1:]
 
     def _windows(self, data):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
 
     def _train(self, windows, y, n_train, units, seed):
-        from ._callbacks import EarlyStoppingBest
-        from ._optimizer import build_optimizer
+        """Build, start and train a network; return it and its per-epoch losses."""
+        # Keras and TensorFlow load at the first fit, so that importing sklstm stays light.
+        from ._network import fit_highway
+        from ._training import EarlyStoppingBest, build_optimizer
 
-        self._warn_if_off_cudnn()
         model = self._build(units, seed)
         if self.highway:
-            from ._network import fit_highway
-
             # Start from the least-squares linear autoregression on the training windows; on
             # long series, evenly spaced windows bound its cost (it grows with window**2).
             rows = np.unique(
@@ -323,13 +328,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 "A GPU is available but these settings keep Keras off its fast cuDNN LSTM "
                 f"kernel: {', '.join(reasons)}. Expect several times slower training.",
                 UserWarning,
+                # Past this helper, fit and scikit-learn's fit wrapper: the caller's line.
                 stacklevel=4,
             )
 
     def _dataset(self, windows, select, y=None, shuffle_seed=None):
         """Batches of the windows ``select`` picks, shuffled (training) or in order."""
-        from ._dataset import window_dataset
-
         batch_size = self.batch_size if shuffle_seed is not None else PREDICT_BATCH
         return window_dataset(windows, select, y, batch_size=batch_size, shuffle_seed=shuffle_seed)
 
@@ -384,8 +388,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             return self._windows(X)
         index = time_index(X)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        history = None if self._history is None else self._history.preceding(X, index)
-        return self._windows(window_context(X, window, history))
+        return self._windows(window_context(X, window, self._time.preceding(X, index)))
 
     # -- pickling ----------------------------------------------------------------------------
 
@@ -406,19 +409,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             self.model_.set_weights(weights)
 
     # -- forecasting and saving --------------------------------------------------------------
-
-    def _remember_forecast_origin(self, X, target_names, window):
-        # What forecast() needs beyond the history rule: the last full window (the history
-        # keeps one row fewer), where the fitted time index ends, and the target names.
-        self._y_names = target_names
-        if _is_3d(X):
-            self._last_rows = check_array(X[-1:], allow_nd=True, dtype=[np.float64, np.float32])[0]
-            self._fit_end = None
-            return
-        index = time_index(X)
-        tail = X.iloc[-window:] if hasattr(X, "iloc") else np.asarray(X)[-window:]
-        self._last_rows = check_array(tail, dtype=[np.float64, np.float32])
-        self._fit_end = None if index is None else index[-1:]
 
     def forecast(self, X=None):
         """Forecast the time steps after the last row as a DataFrame with future time stamps.
@@ -461,20 +451,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         >>> future.index.strftime("%Y-%m-%d").tolist()
         ['2016-01-01', '2016-01-02', '2016-01-03']
         """
-        import pandas as pd
-
-        from ._history import _regular_step
-
         check_is_fitted(self)
-        targets, horizon, column_of = _horizon_layout(self._y_names)
+        targets, horizon, column_of = horizon_layout(self._target_names)
         window = int(self.window)
-        step = None if self._history is None else self._history.step
         if X is None:
-            y_pred = self.predict(self._last_rows[np.newaxis])
-            end = self._fit_end
+            y_pred = self.predict(self._time.rows[np.newaxis])
+            end, step = self._time.end, self._time.step
         elif _is_3d(X):
             y_pred = self.predict(X)
-            end = None
+            end, step = None, None
         else:
             index = time_index(X)
             if len(X) == 0:
@@ -482,11 +467,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             tail = X.iloc[-window:] if hasattr(X, "iloc") else np.asarray(X)[-window:]
             y_pred = self.predict(tail if len(X) >= window else X)
             end = None if index is None else index[-1:]
-            if step is None and index is not None:
-                step = _regular_step(index)
+            step = self._time.step if self._time.step is not None else regular_step(index)
         last = np.reshape(y_pred, (-1, self.n_outputs_))[-1]
         values = {t: [last[column_of[t, k]] for k in range(1, horizon + 1)] for t in targets}
-        return pd.DataFrame(values, index=_future_index(end, step, horizon))
+        return pd.DataFrame(values, index=future_index(end, step, horizon))
 
     def save(self, path):
         """Save the estimator to a zip file that :func:`sklstm.load` reads back safely.
@@ -503,9 +487,151 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         --------
         sklstm.load : Read the file back.
         """
-        from ._persistence import save
+        params = self.get_params(deep=False)
+        if params["callbacks"]:
+            # Callbacks are code and only matter while training: the loaded model has none.
+            warnings.warn(
+                "save() does not store the 'callbacks' parameter; the loaded estimator has "
+                "callbacks=None. Set them again with set_params(callbacks=[...]) before "
+                "refitting.",
+                UserWarning,
+                stacklevel=2,
+            )
+            params["callbacks"] = None
+        state = {name: getattr(self, name) for name in _SAVED_FIELDS if hasattr(self, name)}
+        if hasattr(self, "_time"):
+            state["_time"] = {field: getattr(self._time, field) for field in TimeContext.FIELDS}
+        write_estimator(
+            path,
+            estimator=type(self).__name__,
+            params=params,
+            state=state,
+            model=getattr(self, "model_", None),
+        )
 
-        save(self, path)
+    @classmethod
+    def _from_saved(cls, saved):
+        """Rebuild an estimator from a decoded model file (see :func:`load`)."""
+        estimator = cls()
+        try:
+            estimator.set_params(**saved.params)
+            validate_params(estimator)
+        except (ValueError, TypeError) as exc:
+            raise InvalidFile(f"bad parameters ({exc})") from None
+        state = dict(saved.state)
+        if saved.format_version == 1:
+            state = _format_1_state(state)
+        unknown = sorted(set(state) - set(_SAVED_FIELDS) - {"_time"})
+        if unknown:
+            raise InvalidFile(f"unknown fitted attributes {unknown}.")
+        time = state.pop("_time", None)
+        for name, value in state.items():
+            setattr(estimator, name, value)
+        if saved.model_bytes is None:
+            return estimator
+        if not isinstance(time, dict) or set(time) != set(TimeContext.FIELDS):
+            raise InvalidFile("the fitted time context is missing or incomplete.")
+        estimator._time = TimeContext(**time)
+        from ._network import CUSTOM_OBJECTS
+
+        estimator.model_ = load_keras_model(saved.model_bytes, CUSTOM_OBJECTS)
+        expected_in = (None, int(estimator.window), int(getattr(estimator, "n_features_in_", -1)))
+        expected_out = (None, int(getattr(estimator, "n_outputs_", -1)))
+        model = estimator.model_
+        if tuple(model.input_shape) != expected_in or tuple(model.output_shape) != expected_out:
+            raise InvalidFile(
+                f"the network maps {model.input_shape} to {model.output_shape}, which does not "
+                f"match the saved parameters ({expected_in} to {expected_out})."
+            )
+        return estimator
+
+
+# The fitted state a model file holds besides the time context and the network: listed here,
+# so that the file format is this list, not whatever attributes an estimator happens to have.
+_SAVED_FIELDS = (
+    "n_features_in_",
+    "feature_names_in_",
+    "n_outputs_",
+    "x_mean_",
+    "x_scale_",
+    "y_mean_",
+    "y_scale_",
+    "history_",
+    "n_iter_",
+    "_y_1d",
+    "_target_names",
+)
+
+
+def _format_1_state(state):
+    """Format 1 stored every attribute, the history as an object beside a second copy of the
+    last rows; keep what format 2 lists and turn the rest into the time context."""
+    history = state.pop("_history", None)
+    last_rows = state.pop("_last_rows", None)
+    fit_end = state.pop("_fit_end", None)
+    state.pop("last_window_", None)
+    if "_y_names" in state:
+        state["_target_names"] = state.pop("_y_names")
+    if last_rows is None:
+        return state
+    if history is None:  # fitted on 3-D windows
+        state["_time"] = {"rows": last_rows, "index": None, "step": None, "first_row": None}
+        return state
+    index = history["index"]
+    state["_time"] = {
+        "rows": last_rows,
+        "index": None if index is None else index.append(fit_end),
+        "step": history["step"],
+        "first_row": history["first_row"],
+    }
+    return state
+
+
+def load(path):
+    """Load an estimator written by ``save``.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :meth:`LSTMForecaster.save <sklstm.LSTMForecaster.save>`.
+
+    Returns
+    -------
+    estimator : LSTMForecaster
+        The estimator, with the same parameters and fitted state: its predictions are
+        identical to those of the saved one.
+
+    Raises
+    ------
+    ValueError
+        If the file is not a complete, unaltered sklstm model file.
+
+    See Also
+    --------
+    LSTMForecaster.save : Write the file.
+
+    Notes
+    -----
+    The file holds JSON, NumPy ``.npy`` arrays (read with ``allow_pickle=False``) and a
+    ``.keras`` model read with Keras' ``safe_mode=True``: loading never unpickles or runs code
+    from the file. A ``pickle`` of an estimator, by contrast, runs arbitrary code when loaded:
+    unpickle only files you trust. Files written by earlier sklstm versions are read too.
+
+    Examples
+    --------
+    >>> import os, tempfile
+    >>> import numpy as np
+    >>> import sklstm
+    >>> X = np.random.default_rng(0).normal(size=(60, 2))
+    >>> model = sklstm.LSTMForecaster(window=3, units=4, epochs=1, random_state=0)
+    >>> model = model.fit(X, X[:, 0])
+    >>> path = os.path.join(tempfile.mkdtemp(), "model.zip")
+    >>> model.save(path)
+    >>> loaded = sklstm.load(path)
+    >>> bool(np.array_equal(loaded.predict(X), model.predict(X)))
+    True
+    """
+    return read_estimator(path, {"LSTMForecaster": LSTMForecaster._from_saved})
 
 
 def _is_3d(X):
@@ -524,55 +650,15 @@ def _target_names(y):
     return None
 
 
-def _horizon_layout(names):
-    """Targets, horizon and the output column of each (target, step) from ``<col>_t+<k>``."""
-    import re
-
-    how = (
-        "forecast() needs targets named '<column>_t+<k>' for k = 1 .. horizon: fit on the "
-        "DataFrame y that make_horizon_target(frame, target, horizon) returns"
-    )
-    if names is None:
-        raise ValueError(f"{how}; this estimator was fitted with an unnamed y.")
-    matches = [re.fullmatch(r"(.+)_t\+(\d+)", name) for name in names]
-    if not all(matches):
-        raise ValueError(f"{how}; got targets {names}.")
-    column_of = {(m[1], int(m[2])): i for i, m in enumerate(matches)}
-    targets = list(dict.fromkeys(m[1] for m in matches))
-    horizon = max(step for _, step in column_of)
-    if len(column_of) != len(targets) * horizon or len(column_of) != len(names):
-        raise ValueError(f"{how}; got targets {names}.")
-    return targets, horizon, column_of
-
-
-def _future_index(end, step, horizon):
-    """The ``horizon`` time stamps after ``end`` (an index of length 1, or None)."""
-    import pandas as pd
-
-    if end is None:
-        return pd.RangeIndex(1, horizon + 1, name="steps_ahead")
-    if step is None:
-        raise ValueError(
-            "Cannot tell the time step of the data: its time index is not evenly spaced. "
-            "Resample it to a regular frequency (X.asfreq(...)) before fitting."
-        )
-    if isinstance(end, pd.DatetimeIndex):
-        return pd.date_range(end[0] + step, periods=horizon, freq=step, name=end.name)
-    if isinstance(end, pd.PeriodIndex):
-        return pd.period_range(end[0] + 1, periods=horizon, freq=end.freq, name=end.name)
-    return pd.Index(end[0] + step * np.arange(1, horizon + 1), name=end.name)
-
-
-def _validate_3d(estimator, X, y):
+def _check_windows_and_targets(X, y, window):
+    """Validate 3-D windows and their targets, one per window."""
     X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
     if X.ndim != 3:
         raise ValueError(f"Expected 3-D windows (n_windows, window, n_features), got {X.shape}.")
+    check_windows_3d(X, window)
     y = check_array(y, ensure_2d=False, dtype=np.float64)
     if len(y) != len(X):
         raise ValueError(
             f"X holds {len(X)} windows but y has {len(y)} rows: give one target per window."
         )
-    estimator.n_features_in_ = X.shape[2]
-    if hasattr(estimator, "feature_names_in_"):
-        del estimator.feature_names_in_
     return X, y

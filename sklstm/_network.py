@@ -73,6 +73,11 @@ class WindowCentering(layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
+# The custom layers of sklstm's networks, by their registered names: what loading a saved
+# network may build besides Keras' own layers.
+CUSTOM_OBJECTS = {"sklstm>WindowCentering": WindowCentering}
+
+
 def build_lstm_network(
     *,
     window,

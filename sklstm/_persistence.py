@@ -1,16 +1,22 @@
-"""Save and load estimators without pickle: a zip of JSON, ``.npy`` arrays and a ``.keras`` model.
+"""The sklstm model file: a zip of JSON, ``.npy`` arrays and a ``.keras`` network, never pickle.
 
 The archive holds
 
-- ``manifest.json``: format name and version, and the SHA-256 of every other member;
-- ``params.json``: the constructor parameters (``get_params(deep=False)``);
-- ``state.json``: the fitted attributes, as JSON, with NumPy arrays stored as ``arrays/<n>.npy``
+- ``manifest.json``: format name and version, the estimator's class name, and the SHA-256 of
+  every other member;
+- ``params.json``: the constructor parameters;
+- ``state.json``: the fitted state, as JSON, with NumPy arrays stored as ``arrays/<n>.npy``
   (read with ``allow_pickle=False``) and pandas indexes and offsets as plain values;
 - ``model.keras``: the trained network, read back with Keras' ``safe_mode=True``.
 
-Only plain data and a short list of known types can be decoded, so loading a file never runs code
-from it. Anything that does not match (a bad zip, a missing or altered member, a value of an
-unknown type, a network that does not fit the parameters) raises a ValueError.
+This module knows the file format, not the estimators: each estimator lists the fitted state
+it saves and rebuilds itself from what :func:`read_estimator` decodes. Only plain data and a
+short list of known types can be decoded, so loading a file never runs code from it. Anything
+that does not match (a bad zip, a missing or altered member, a value of an unknown type, a
+network that does not fit the parameters) raises a ValueError.
+
+Format versions: 1 (sklstm 0.1.0 before the time context) stored every attribute of the
+estimator, with its history as an object; 2 stores the listed fields only. Both are read.
 """
 
 import hashlib
@@ -18,75 +24,53 @@ import io
 import json
 import os
 import tempfile
-import warnings
 import zipfile
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
 FORMAT = "sklstm-estimator"
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+READABLE_VERSIONS = (1, 2)
 _MODEL_MEMBER = "model.keras"
 
 
-def _estimator_classes():
-    from ._forecaster import LSTMForecaster
-
-    return {"LSTMForecaster": LSTMForecaster}
-
-
-def _known_objects():
-    # Plain-state objects that may appear in fitted attributes, rebuilt from their __dict__.
-    from ._history import History
-
-    return {"History": History}
-
-
-class _Invalid(ValueError):
+class InvalidFile(ValueError):
     """A file that is not a valid sklstm model; the message says what is wrong."""
+
+
+@dataclass(frozen=True)
+class SavedEstimator:
+    """What a model file holds, decoded: everything but the network is plain data."""
+
+    estimator: str
+    format_version: int
+    params: dict
+    state: dict
+    model_bytes: bytes | None
 
 
 # -- saving ----------------------------------------------------------------------------------
 
 
-def save(estimator, path):
-    """Write a fitted or unfitted estimator to ``path`` (a zip archive; see the module doc)."""
-    class_name = type(estimator).__name__
-    if _estimator_classes().get(class_name) is not type(estimator):
-        raise TypeError(f"save() supports {sorted(_estimator_classes())}, not {class_name}.")
+def write_estimator(path, *, estimator, params, state, model=None):
+    """Write a model file: the class name ``estimator``, its ``params`` and fitted ``state``
+    (dicts of plain values, arrays, pandas indexes and offsets) and its Keras ``model``."""
     arrays = {}
-    params = estimator.get_params(deep=False)
-    if params.get("callbacks"):
-        # Callbacks are code and only matter while training: the loaded model has none.
-        warnings.warn(
-            "save() does not store the 'callbacks' parameter; the loaded estimator has "
-            "callbacks=None. Set them again with set_params(callbacks=[...]) before refitting.",
-            UserWarning,
-            stacklevel=3,
-        )
-        params = {**params, "callbacks": None}
-    params = _encode(params, arrays, "params")
-    state = {
-        "__type__": "dict",
-        "items": {
-            name: _encode(value, arrays, name)
-            for name, value in vars(estimator).items()
-            if name not in estimator.get_params(deep=False) and name != "model_"
-        },
-    }
     members = {
-        "params.json": json.dumps(params, indent=1, allow_nan=True).encode(),
-        "state.json": json.dumps(state, indent=1, allow_nan=True).encode(),
+        "params.json": _json_bytes(_encode(params, arrays, "params")),
+        "state.json": _json_bytes(_encode(state, arrays, "state")),
     }
     for member, array in arrays.items():
         buffer = io.BytesIO()
         np.save(buffer, array, allow_pickle=False)
         members[member] = buffer.getvalue()
-    if hasattr(estimator, "model_"):
+    if model is not None:
         with tempfile.TemporaryDirectory() as tmp:
             model_path = os.path.join(tmp, _MODEL_MEMBER)
-            estimator.model_.save(model_path)
+            model.save(model_path)
             with open(model_path, "rb") as f:
                 members[_MODEL_MEMBER] = f.read()
     from . import __version__
@@ -94,7 +78,7 @@ def save(estimator, path):
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
-        "estimator": class_name,
+        "estimator": estimator,
         "sklstm_version": __version__,
         "sha256": {name: hashlib.sha256(data).hexdigest() for name, data in members.items()},
     }
@@ -102,6 +86,10 @@ def save(estimator, path):
         archive.writestr("manifest.json", json.dumps(manifest, indent=1))
         for name, data in members.items():
             archive.writestr(name, data)
+
+
+def _json_bytes(value):
+    return json.dumps(value, indent=1, allow_nan=True).encode()
 
 
 def _encode(value, arrays, where):
@@ -132,14 +120,6 @@ def _encode(value, arrays, where):
         return {"__type__": "offset", "freq": value.freqstr}
     if isinstance(value, np.random.RandomState):
         return {"__type__": "RandomState", "state": _encode(value.get_state(), arrays, where)}
-    if type(value).__name__ in _known_objects() and type(value) is _known_objects().get(
-        type(value).__name__
-    ):
-        return {
-            "__type__": "object",
-            "class": type(value).__name__,
-            "state": _encode(dict(vars(value)), arrays, where),
-        }
     raise TypeError(
         f"Cannot save {where!r}: values of type {type(value).__name__} have no safe file "
         "format. Use pickle for such estimators (trusted files only)."
@@ -188,45 +168,12 @@ def _encode_index(index, arrays, where):
 # -- loading ---------------------------------------------------------------------------------
 
 
-def load(path):
-    """Load an estimator written by ``save``.
+def read_estimator(path, builders):
+    """Decode the model file at ``path`` and rebuild its estimator.
 
-    Parameters
-    ----------
-    path : str or path-like
-        A file written by :meth:`LSTMForecaster.save <sklstm.LSTMForecaster.save>`.
-
-    Returns
-    -------
-    estimator : LSTMForecaster
-        The estimator, with the same parameters and fitted state: its predictions are
-        identical to those of the saved one.
-
-    Raises
-    ------
-    ValueError
-        If the file is not a complete, unaltered sklstm model file.
-
-    Notes
-    -----
-    The file holds JSON, NumPy ``.npy`` arrays (read with ``allow_pickle=False``) and a
-    ``.keras`` model read with Keras' ``safe_mode=True``: loading never unpickles or runs code
-    from the file. A ``pickle`` of an estimator, by contrast, runs arbitrary code when loaded:
-    unpickle only files you trust.
-
-    Examples
-    --------
-    >>> import os, tempfile
-    >>> import numpy as np
-    >>> import sklstm
-    >>> X = np.random.default_rng(0).normal(size=(60, 2))
-    >>> model = sklstm.LSTMForecaster(window=3, units=4, epochs=1, random_state=0)
-    >>> model = model.fit(X, X[:, 0])
-    >>> path = os.path.join(tempfile.mkdtemp(), "model.zip")
-    >>> model.save(path)
-    >>> loaded = sklstm.load(path)
-    >>> bool(np.array_equal(loaded.predict(X), model.predict(X)))
-    True
+    ``builders`` maps estimator class names to callables that take a :class:`SavedEstimator`
+    and return the estimator, raising :class:`InvalidFile` when its content does not fit.
+    Every problem with the file ends in one ValueError that names the file.
     """
     where = os.fspath(path)
     try:
@@ -239,67 +186,60 @@ def load(path):
             f"{where} is not a valid sklstm model file (not a complete zip archive: {exc})."
         ) from None
     try:
-        return _load_members(members)
-    except _Invalid as exc:
+        saved = _decode_members(members)
+        build = builders.get(saved.estimator)
+        if build is None:
+            raise InvalidFile(f"unknown estimator {saved.estimator!r}.")
+        return build(saved)
+    except InvalidFile as exc:
         raise ValueError(f"{where} is not a valid sklstm model file: {exc}") from None
 
 
-def _load_members(members):
+def _decode_members(members):
     manifest = _json(members, "manifest.json")
     if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
-        raise _Invalid("manifest.json does not describe an sklstm estimator.")
-    if manifest.get("format_version") != FORMAT_VERSION:
-        raise _Invalid(
-            f"format version {manifest.get('format_version')!r} is not supported by this "
-            f"sklstm (it reads version {FORMAT_VERSION})."
+        raise InvalidFile("manifest.json does not describe an sklstm estimator.")
+    version = manifest.get("format_version")
+    if version not in READABLE_VERSIONS:
+        raise InvalidFile(
+            f"format version {version!r} is not supported by this sklstm (it reads versions "
+            f"{', '.join(map(str, READABLE_VERSIONS))}); upgrade sklstm to read it."
         )
     hashes = manifest.get("sha256")
     if not isinstance(hashes, dict) or set(hashes) != set(members) - {"manifest.json"}:
-        raise _Invalid("its members do not match the manifest (files added or removed).")
+        raise InvalidFile("its members do not match the manifest (files added or removed).")
     for name, digest in hashes.items():
         if hashlib.sha256(members[name]).hexdigest() != digest:
-            raise _Invalid(f"{name} was altered after saving (checksum mismatch).")
-    cls = _estimator_classes().get(manifest.get("estimator"))
-    if cls is None:
-        raise _Invalid(f"unknown estimator {manifest.get('estimator')!r}.")
+            raise InvalidFile(f"{name} was altered after saving (checksum mismatch).")
 
     def array(member):
         if member not in members or not member.startswith("arrays/"):
-            raise _Invalid(f"array {member!r} is missing.")
+            raise InvalidFile(f"array {member!r} is missing.")
         try:
             return np.load(io.BytesIO(members[member]), allow_pickle=False)
         except ValueError as exc:
-            raise _Invalid(f"{member} is not a plain NumPy array ({exc}).") from None
+            raise InvalidFile(f"{member} is not a plain NumPy array ({exc}).") from None
 
     params = _decode(_json(members, "params.json"), array)
     state = _decode(_json(members, "state.json"), array)
     if not isinstance(params, dict) or not isinstance(state, dict):
-        raise _Invalid("params.json and state.json must hold objects.")
-    estimator = cls()
-    try:
-        estimator.set_params(**params)
-        estimator._validate_params()
-    except (ValueError, TypeError) as exc:
-        raise _Invalid(f"bad parameters ({exc})") from None
-    for name, value in state.items():
-        # Fitted state is private (_name) or learned (name_); never a dunder or a parameter.
-        plain = name.isidentifier() and not name.startswith("__") and name not in params
-        if not plain or not (name.startswith("_") or name.endswith("_")):
-            raise _Invalid(f"bad attribute name {name!r}.")
-        setattr(estimator, name, value)
-    if _MODEL_MEMBER in members:
-        estimator.model_ = _load_keras(members[_MODEL_MEMBER])
-        _check_network(estimator)
-    return estimator
+        raise InvalidFile("params.json and state.json must hold objects.")
+    return SavedEstimator(
+        estimator=str(manifest.get("estimator")),
+        format_version=version,
+        params=params,
+        state=state,
+        model_bytes=members.get(_MODEL_MEMBER),
+    )
 
 
 def _json(members, name):
     if name not in members:
-        raise _Invalid(f"{name} is missing.")
+        raise InvalidFile(f"{name} is missing.")
     try:
         return json.loads(members[name].decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise _Invalid(f"{name} is not valid JSON ({exc}).") from None
+        raise InvalidFile(f"{name} is not valid JSON ({exc}).") from None
 
 
 def _decode(value, array):
@@ -308,7 +248,7 @@ def _decode(value, array):
     if isinstance(value, list):
         return [_decode(v, array) for v in value]
     if not isinstance(value, dict):
-        raise _Invalid(f"unexpected value {value!r}.")
+        raise InvalidFile(f"unexpected value {value!r}.")
     kind = value.get("__type__")
     try:
         if kind == "dict":
@@ -331,18 +271,14 @@ def _decode(value, array):
             random_state = np.random.RandomState()
             random_state.set_state(_decode(value["state"], array))
             return random_state
-        if kind == "object":
-            cls = _known_objects().get(value["class"])
-            if cls is None:
-                raise _Invalid(f"unknown object type {value['class']!r}.")
-            obj = cls.__new__(cls)
-            obj.__dict__.update(_decode(value["state"], array))
-            return obj
-    except _Invalid:
+        if kind == "object" and value["class"] == "History":
+            # Format 1's history of the fitted rows: its fields, for the estimator to read.
+            return _decode(value["state"], array)
+    except InvalidFile:
         raise
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise _Invalid(f"cannot decode a value of type {kind!r} ({exc!r}).") from None
-    raise _Invalid(f"unknown value type {kind!r}.")
+        raise InvalidFile(f"cannot decode a value of type {kind!r} ({exc!r}).") from None
+    raise InvalidFile(f"unknown value type {kind!r}.")
 
 
 def _decode_index(value, array):
@@ -361,30 +297,21 @@ def _decode_index(value, array):
         return pd.PeriodIndex.from_ordinals(value["values"], freq=value["freq"]).rename(name)
     if kind == "numeric":
         return pd.Index(_decode(value["values"], array), name=name)
-    raise _Invalid(f"unknown index kind {kind!r}.")
+    raise InvalidFile(f"unknown index kind {kind!r}.")
 
 
-def _load_keras(data):
+def load_keras_model(data, custom_objects):
+    """The Keras model in ``data`` (a ``.keras`` file's bytes), read in safe mode with the
+    given custom layers only."""
     import keras
-
-    from . import _network  # noqa: F401 (registers the custom layer sklstm>WindowCentering)
 
     with tempfile.TemporaryDirectory() as tmp:
         model_path = os.path.join(tmp, _MODEL_MEMBER)
         with open(model_path, "wb") as f:
             f.write(data)
         try:
-            return keras.saving.load_model(model_path, compile=False, safe_mode=True)
+            return keras.saving.load_model(
+                model_path, custom_objects=custom_objects, compile=False, safe_mode=True
+            )
         except Exception as exc:  # Keras raises many types for a bad file; all mean "invalid"
-            raise _Invalid(f"the Keras model cannot be loaded safely ({exc}).") from None
-
-
-def _check_network(estimator):
-    model = estimator.model_
-    expected_in = (None, int(estimator.window), int(getattr(estimator, "n_features_in_", -1)))
-    expected_out = (None, int(getattr(estimator, "n_outputs_", -1)))
-    if tuple(model.input_shape) != expected_in or tuple(model.output_shape) != expected_out:
-        raise _Invalid(
-            f"the network maps {model.input_shape} to {model.output_shape}, which does not "
-            f"match the saved parameters ({expected_in} to {expected_out})."
-        )
+            raise InvalidFile(f"the Keras model cannot be loaded safely ({exc}).") from None

@@ -1,7 +1,50 @@
-"""Align features with the future values to forecast (direct multi-horizon targets)."""
+"""Align features with the future values to forecast (direct multi-horizon targets).
+
+The one home of the naming rule: the value of column ``c`` ``k`` steps ahead is ``c_t+k``.
+"""
+
+import re
 
 import numpy as np
 import pandas as pd
+
+from ._validation import did_you_mean
+
+_HORIZON_NAME = re.compile(r"(.+)_t\+(\d+)")
+
+
+def horizon_name(column, step):
+    """The name of the target holding ``column``'s value ``step`` steps ahead."""
+    return f"{column}_t+{step}"
+
+
+def split_horizon_name(name):
+    """``(column, step)`` of a name made by :func:`horizon_name`, or None for other names."""
+    match = _HORIZON_NAME.fullmatch(name) if isinstance(name, str) else None
+    return None if match is None else (match[1], int(match[2]))
+
+
+def horizon_layout(names):
+    """Targets, horizon and the output column of each (target, step) of ``<col>_t+<k>`` names.
+
+    Raises a ValueError, saying how to get such names, unless ``names`` holds every step
+    ``1 .. horizon`` of every target exactly once.
+    """
+    how = (
+        "forecast() needs targets named '<column>_t+<k>' for k = 1 .. horizon: fit on the "
+        "DataFrame y that make_horizon_target(frame, target, horizon) returns"
+    )
+    if names is None:
+        raise ValueError(f"{how}; this estimator was fitted with an unnamed y.")
+    parts = [split_horizon_name(name) for name in names]
+    if not all(parts):
+        raise ValueError(f"{how}; got targets {list(names)}.")
+    column_of = {part: i for i, part in enumerate(parts)}
+    targets = list(dict.fromkeys(column for column, _ in parts))
+    horizon = max(step for _, step in parts)
+    if len(column_of) != len(targets) * horizon or len(column_of) != len(names):
+        raise ValueError(f"{how}; got targets {list(names)}.")
+    return targets, horizon, column_of
 
 
 def make_horizon_target(data, target, horizon=1):
@@ -53,13 +96,14 @@ def make_horizon_target(data, target, horizon=1):
     if missing:
         raise ValueError(
             f"target column(s) {missing} not found; available columns: {list(frame.columns)}."
+            + did_you_mean(missing[0], frame.columns)
         )
     if len(frame) <= horizon:
         raise ValueError(
             f"data has {len(frame)} rows: at least horizon + 1 = {horizon + 1} are needed."
         )
     columns = {
-        f"{name}_t+{step}": frame[name].shift(-step)
+        horizon_name(name, step): frame[name].shift(-step)
         for name in targets
         for step in range(1, horizon + 1)
     }

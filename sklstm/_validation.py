@@ -1,38 +1,9 @@
 """Checks shared by the estimators, with their error wording in one place."""
 
+import difflib
 from numbers import Integral
 
 import numpy as np
-import pandas as pd
-
-
-def time_index(X):
-    """Return X's index when it orders time, else None; reject unsorted or duplicated indexes.
-
-    A DatetimeIndex, PeriodIndex or numeric index is taken as the time axis; any other index
-    (strings, a MultiIndex) and plain arrays carry no time information.
-    """
-    index = getattr(X, "index", None)
-    if not isinstance(index, pd.Index) or isinstance(index, pd.MultiIndex):
-        return None
-    if not (
-        isinstance(index, pd.DatetimeIndex | pd.PeriodIndex)
-        or pd.api.types.is_numeric_dtype(index.dtype)
-    ):
-        return None
-    if index.has_duplicates:
-        first = index[index.duplicated()][0]
-        raise ValueError(
-            f"X's index has duplicated time stamps (first: {first!r}). Each row must be one "
-            "time step: aggregate the duplicates (X.groupby(level=0).mean()) or drop them "
-            "(X[~X.index.duplicated()])."
-        )
-    if not index.is_monotonic_increasing:
-        raise ValueError(
-            "X's index is not sorted in time order. Rows must be time steps in order: "
-            "call X.sort_index() first."
-        )
-    return index
 
 
 def check_n_rows(n_rows, window, n_needed, estimator_name):
@@ -81,3 +52,9 @@ def units_per_layer(units, n_layers, estimator_name):
 def as_float_rows(X):
     """Rows as a float32 array: the one precision the networks train in."""
     return np.asarray(X, dtype=np.float32)
+
+
+def did_you_mean(name, choices):
+    """`` Did you mean 'x'?`` for the choice closest to ``name``, or an empty string."""
+    close = difflib.get_close_matches(str(name), [str(c) for c in choices], n=1)
+    return f" Did you mean {close[0]!r}?" if close else ""

@@ -3,13 +3,14 @@
 from numbers import Integral
 
 import numpy as np
+import pandas as pd
 from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._history import History
-from ._sklearn_private import Interval, _check_feature_names_in, _fit_context
-from ._validation import time_index
+from ._sklearn_private import Interval, _check_feature_names_in, _fit_context, _get_output_config
+from ._time import TimeContext, time_index
+from ._validation import check_n_rows
 
 
 def sliding_windows(X, window, history=None):
@@ -82,7 +83,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
     flatten : bool, default=False
         If True, return 2-D rows of ``window * n_features`` lagged values (oldest first), ready
         for any scikit-learn regressor; if False, return 3-D windows for
-        :class:`~sklstm.LSTMForecaster`.
+        :class:`~sklstm.LSTMForecaster`. Only 2-D output follows :meth:`set_output`.
 
     Attributes
     ----------
@@ -91,7 +92,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of features seen during :term:`fit`. Defined only when `X` has feature names
         that are all strings.
-    last_window_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
+    last_window_ : ndarray of shape (window - 1, n_features_in_)
         The last rows seen during :term:`fit`, history for rows that continue them.
 
     See Also
@@ -143,8 +144,38 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         """
         index = time_index(X)
         X = validate_data(self, X, dtype=[np.float64, np.float32])
-        self._history = History(X, index, int(self.window))
-        self.last_window_ = self._history.rows
+        window = int(self.window)
+        # Fewer rows than a window would only give windows padded from the first row.
+        check_n_rows(len(X), window, window, type(self).__name__)
+        # The last full window, as LSTMForecaster keeps it: both see the same history.
+        self._time = TimeContext.from_rows(X, index, window)
+        return self
+
+    @property
+    def last_window_(self):
+        """The last ``window - 1`` fitted rows: history for the rows that continue them."""
+        return self._time.rows[1:]
+
+    def set_output(self, *, transform=None):
+        """Set the output container of :meth:`transform` and ``fit_transform``.
+
+        With ``flatten=True`` the lagged values become a DataFrame (``"pandas"``) or a polars
+        DataFrame (``"polars"``) with :meth:`get_feature_names_out` as columns and the input's
+        index. 3-D windows (``flatten=False``) stay NumPy arrays whatever is set: pandas and
+        polars have no 3-D container, and :class:`~sklstm.LSTMForecaster` reads the array.
+
+        Parameters
+        ----------
+        transform : {"default", "pandas", "polars"}, default=None
+            The container of 2-D output; None leaves the setting unchanged.
+
+        Returns
+        -------
+        self : SlidingWindowTransformer
+            The transformer.
+        """
+        if transform is not None:
+            self._sklearn_output_config = {"transform": transform}
         return self
 
     def transform(self, X):
@@ -162,9 +193,11 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         """
         check_is_fitted(self)
         index = time_index(X)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        windows = sliding_windows(X, int(self.window), self._history.preceding(X, index))
-        return windows.reshape(len(X), -1) if self.flatten else windows
+        rows = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        windows = sliding_windows(rows, int(self.window), self._time.preceding(rows, index))
+        if not self.flatten:
+            return windows
+        return _as_container(windows.reshape(len(rows), -1), self, getattr(X, "index", None))
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features.
@@ -186,3 +219,16 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
             return names
         lags = range(int(self.window) - 1, -1, -1)
         return np.array([f"{name}_lag{lag}" for lag in lags for name in names], dtype=object)
+
+
+def _as_container(flat, transformer, index):
+    """2-D output in the container that ``set_output`` or ``set_config`` asks for."""
+    container = _get_output_config("transform", transformer)["dense"]
+    columns = transformer.get_feature_names_out()
+    if container == "pandas":
+        return pd.DataFrame(flat, columns=columns, index=index)
+    if container == "polars":
+        import polars as pl  # only installed where a user asked for polars output
+
+        return pl.DataFrame(flat, schema=list(columns), orient="row")
+    return flat

@@ -127,7 +127,7 @@ def test_every_fit_starts_fresh(data):
 
 def test_fits_release_their_training_graphs(data):
     # TensorFlow's gradient registry keeps a plain Keras fit's traced training step alive for
-    # good; sklstm/_optimizer.py avoids it, so a forgotten estimator leaves nothing behind.
+    # good; sklstm/_training.py avoids it, so a forgotten estimator leaves nothing behind.
     X, y = data
 
     def live_graphs():
@@ -286,3 +286,27 @@ def test_scikeras_can_use_the_network_builder(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", script], check=True, capture_output=True, text=True)
     assert out.stdout.strip().endswith("(60,)")
+
+
+def test_the_keras_method_the_leak_fix_overrides_exists():
+    # If Keras renames it, the fix would silently stop applying: fail here instead.
+    import keras
+
+    from sklstm._training import ALL_REDUCE_METHOD
+
+    if keras.backend.backend() != "tensorflow":
+        pytest.skip("the leak and its fix are TensorFlow's")
+    assert callable(getattr(keras.optimizers.Adam(), ALL_REDUCE_METHOD, None)), (
+        f"Keras' optimizer has no {ALL_REDUCE_METHOD} any more: update sklstm/_training.py"
+    )
+
+
+def test_the_gpu_warning_points_at_the_callers_line(data, monkeypatch):
+    from sklstm import _network
+
+    monkeypatch.setattr(_network, "gpu_available", lambda: True)
+    monkeypatch.setattr(_network, "should_unroll", lambda window, batch_size: False)
+    X, y = data
+    with pytest.warns(UserWarning, match="cuDNN") as caught:
+        LSTMForecaster(window=3, units=2, epochs=1, activation="relu").fit(X[:60], y[:60])
+    assert [w.filename for w in caught if "cuDNN" in str(w.message)] == [__file__]

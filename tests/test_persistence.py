@@ -5,6 +5,7 @@ import io
 import json
 import pickle
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,7 +43,7 @@ def test_round_trip_gives_identical_predictions(fitted):
     pd.testing.assert_frame_equal(loaded.forecast(weather), model.forecast(weather))
     np.testing.assert_array_equal(loaded.feature_names_in_, model.feature_names_in_)
     np.testing.assert_array_equal(loaded.last_window_, model.last_window_)
-    assert loaded._history.step == model._history.step
+    assert loaded._time.step == model._time.step
     assert loaded.history_ == model.history_
 
 
@@ -164,3 +165,68 @@ def test_callbacks_are_not_saved(tmp_path):
     with pytest.warns(UserWarning, match="does not store the 'callbacks'"):
         model.save(tmp_path / "callbacks.zip")
     assert sklstm.load(tmp_path / "callbacks.zip").callbacks is None
+
+
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def test_format_1_files_still_load():
+    # Written by sklstm at commit 67f5e25 (format 1: every attribute of the estimator), with
+    # the predictions it made then.
+    weather = load_seattle_weather().iloc[:120]
+    X, _ = make_horizon_target(weather, ["temp_max", "wind"], horizon=2)
+    loaded = sklstm.load(FIXTURES / "forecaster_v1.sklstm.zip")
+    expected = np.load(FIXTURES / "forecaster_v1_predictions.npy")
+    np.testing.assert_allclose(loaded.predict(X[90:]), expected, rtol=1e-6)
+    assert loaded.last_window_.shape == (3, 4)
+    future = loaded.forecast()
+    assert list(future.columns) == ["temp_max", "wind"]
+    assert future.index[0] == X.index[89] + pd.Timedelta(days=1)
+
+    rows = np.random.default_rng(0).normal(size=(40, 2))
+    arrays = sklstm.load(FIXTURES / "forecaster_v1_arrays.sklstm.zip")
+    continued, in_sample = np.load(FIXTURES / "forecaster_v1_arrays_predictions.npy")
+    np.testing.assert_allclose(arrays.predict(rows[30:]), continued, rtol=1e-6)
+    np.testing.assert_allclose(arrays.predict(rows[:10]), in_sample, rtol=1e-6)
+
+
+def test_the_file_holds_the_listed_fields_only(fitted):
+    _, path, _, _ = fitted
+    members = _members(path)
+    assert json.loads(members["manifest.json"])["format_version"] == 2
+    state = json.loads(members["state.json"])["items"]
+    assert set(state) == {
+        "n_features_in_",
+        "feature_names_in_",
+        "n_outputs_",
+        "x_mean_",
+        "x_scale_",
+        "y_mean_",
+        "y_scale_",
+        "history_",
+        "n_iter_",
+        "_y_1d",
+        "_target_names",
+        "_time",
+    }
+    assert set(state["_time"]["items"]) == {"rows", "index", "step", "first_row"}
+
+
+def test_newer_formats_are_refused_clearly(fitted, tmp_path):
+    _, path, _, _ = fitted
+    members = _members(path)
+    manifest = json.loads(members["manifest.json"])
+    manifest["format_version"] = 99
+    newer = {**members, "manifest.json": json.dumps(manifest).encode()}
+    with pytest.raises(ValueError, match="format version 99 is not supported.*upgrade sklstm"):
+        sklstm.load(_write(tmp_path / "newer.zip", newer, rehash=False))
+
+
+def test_unknown_fitted_attributes_are_refused(fitted, tmp_path):
+    _, path, _, _ = fitted
+    members = _members(path)
+    state = json.loads(members["state.json"])
+    state["items"]["__class__"] = "os.system"
+    altered = {**members, "state.json": json.dumps(state).encode()}
+    with pytest.raises(ValueError, match="unknown fitted attributes"):
+        sklstm.load(_write(tmp_path / "attrs.zip", altered))

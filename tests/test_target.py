@@ -31,3 +31,21 @@ def test_errors(target, horizon, match):
     frame = pd.DataFrame({"Demand": np.arange(5.0)})
     with pytest.raises(ValueError, match=match):
         make_horizon_target(frame, target, horizon=horizon)
+
+
+def test_the_horizon_name_rule():
+    from sklstm._target import horizon_layout, horizon_name, split_horizon_name
+
+    assert horizon_name("load_t", 12) == "load_t_t+12"
+    assert split_horizon_name("load_t_t+12") == ("load_t", 12)
+    assert split_horizon_name("load") is None and split_horizon_name(3) is None
+    targets, horizon, column_of = horizon_layout(["a_t+1", "a_t+2", "b_t+1", "b_t+2"])
+    assert targets == ["a", "b"] and horizon == 2 and column_of["b", 1] == 2
+    with pytest.raises(ValueError, match="make_horizon_target"):
+        horizon_layout(["a_t+1", "a_t+3"])
+
+
+def test_a_misspelt_target_gets_a_suggestion():
+    frame = pd.DataFrame({"Demand": [1.0, 2.0, 3.0], "Temp": [4.0, 5.0, 6.0]})
+    with pytest.raises(ValueError, match="Did you mean 'Demand'"):
+        make_horizon_target(frame, "demand")

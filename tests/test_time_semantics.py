@@ -102,9 +102,9 @@ def test_pandas_index_decides_continuity(weather):
     )
     # A gap in time: no history, the rows stand alone.
     np.testing.assert_allclose(model.predict(X.iloc[160:170]), isolated(X.iloc[160:170]), atol=1e-6)
-    # Starting inside the remembered tail (rows 147-149): only row 147 precedes it.
+    # Starting inside the remembered last window (rows 146-149): rows 146-147 precede it.
     X_np = X.to_numpy()
-    expected = sliding_windows(X_np[148:155], WINDOW, history=X_np[147:148])
+    expected = sliding_windows(X_np[148:155], WINDOW, history=X_np[146:148])
     np.testing.assert_allclose(model.predict(X.iloc[148:155]), model.predict(expected), atol=1e-6)
     # The same rows as numpy would be taken as a continuation: pandas is the precise route.
     assert not np.allclose(model.predict(X.iloc[160:170].to_numpy()), isolated(X.iloc[160:170]))

@@ -60,3 +60,34 @@ def test_transformer_rejects_bad_input():
     index = pd.DatetimeIndex(["2020-01-02", "2020-01-01"])
     with pytest.raises(ValueError, match="sort_index"):
         SlidingWindowTransformer(2).fit(pd.DataFrame({"a": [1.0, 2.0]}, index=index))
+
+
+def test_a_series_shorter_than_the_window_is_refused():
+    with pytest.raises(ValueError, match=r"window=5 needs at least 5 samples.*got 3 samples"):
+        SlidingWindowTransformer(5).fit(np.zeros((3, 2)))
+
+
+def test_flattened_output_follows_set_output():
+    frame = load_seattle_weather().iloc[:30]
+    transformer = SlidingWindowTransformer(3, flatten=True).set_output(transform="pandas")
+    out = transformer.fit(frame.iloc[:20]).transform(frame.iloc[20:])
+    assert isinstance(out, pd.DataFrame)
+    assert list(out.columns) == list(transformer.get_feature_names_out())
+    assert out.index.equals(frame.index[20:])
+    np.testing.assert_array_equal(
+        out.to_numpy(), SlidingWindowTransformer(3, flatten=True).fit(frame).transform(frame)[20:]
+    )
+    # The global setting too, and through a Pipeline ending in a regressor.
+    from sklearn import config_context
+
+    with config_context(transform_output="pandas"):
+        assert isinstance(
+            SlidingWindowTransformer(2, flatten=True).fit_transform(frame), pd.DataFrame
+        )
+        windows = SlidingWindowTransformer(2).fit_transform(frame)
+    # 3-D windows have no pandas container: they stay arrays.
+    assert isinstance(windows, np.ndarray) and windows.shape == (30, 2, 4)
+    model = make_pipeline(SlidingWindowTransformer(3, flatten=True), Ridge()).set_output(
+        transform="pandas"
+    )
+    assert model.fit(frame, frame["temp_max"]).predict(frame).shape == (30,)

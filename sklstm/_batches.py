@@ -1,11 +1,39 @@
-"""Feed Keras batches of windows gathered on demand, never the whole 3-D array.
+"""Scaled windows fed to Keras in batches gathered on demand, never the whole 3-D array.
 
-Each batch is gathered from the 2-D rows and scaled on the fly, so a fit holds no copy of the
-series beyond one batch (an ``np.memmap`` stays on disk), and the shuffle is a seeded NumPy
-permutation per epoch: the same in every run, without touching TensorFlow's global seed.
+Each batch is gathered from the 2-D rows and standardised on the fly, so a fit holds no copy
+of the series beyond one batch (an ``np.memmap`` stays on disk), and the shuffle is a seeded
+NumPy permutation per epoch: the same in every run, without touching TensorFlow's global seed.
+The statistics come from :func:`column_stats`, which reads long series in chunks so that they
+never need a float64 copy.
 """
 
 import numpy as np
+
+# Rows per chunk: large enough for vectorised speed, small enough that a float64 copy of one
+# chunk is a few megabytes whatever the series length.
+CHUNK = 1 << 15
+
+
+def _chunks(a):
+    for start in range(0, len(a), CHUNK):
+        # C order and float64: pairwise sums round the same way whatever the input's layout.
+        yield np.ascontiguousarray(a[start : start + CHUNK], dtype=np.float64)
+
+
+def column_stats(a):
+    """Per-column mean and standard deviation of a 2-D array (1 where a column is constant)."""
+    mean = sum(chunk.sum(axis=0) for chunk in _chunks(a)) / len(a)
+    var = sum(((chunk - mean) ** 2).sum(axis=0) for chunk in _chunks(a)) / len(a)
+    std = np.sqrt(var)
+    return mean, np.where(std > np.finfo(np.float32).eps, std, 1.0)
+
+
+def standardize(a, mean, scale):
+    """``(a - mean) / scale`` as a new float32 array, computed chunk by chunk along axis 0."""
+    out = np.empty(a.shape, dtype=np.float32)
+    for start, chunk in zip(range(0, len(a), CHUNK), _chunks(a), strict=True):
+        out[start : start + len(chunk)] = (chunk - mean) / scale
+    return out
 
 
 class Windows:

@@ -3,7 +3,7 @@
 import numpy as np
 
 from sklstm import LSTMForecaster
-from sklstm._dataset import Windows, window_dataset
+from sklstm._batches import Windows, window_dataset
 from sklstm._window import sliding_windows
 
 
