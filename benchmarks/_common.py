@@ -3,8 +3,6 @@
 import platform
 import time
 
-import numpy as np
-
 
 def epoch_timer():
     """A Keras callback whose ``seconds`` list receives the wall time of every epoch."""
@@ -54,11 +52,9 @@ def machine():
 
 
 def markdown_table(rows, columns):
-    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
-    for row in rows:
-        cells = [
-            f"{row[c]:.3g}" if isinstance(row[c], float | np.floating) else str(row[c])
-            for c in columns
-        ]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
+    """Rows (dicts) as a markdown table, with sklstm's one table writer."""
+    import pandas as pd
+
+    from sklstm._evaluation import markdown_table as write
+
+    return write(pd.DataFrame(rows, columns=columns), float_format="{:.3g}")

@@ -158,16 +158,6 @@ def future_index(end, step, horizon):
     return pd.Index(end[0] + step * np.arange(1, horizon + 1), name=end.name)
 
 
-def next_steps(index):
-    """The time stamps one step after each stamp of a regular time ``index``."""
-    step = regular_step(index)
-    if step is None:
-        raise ValueError("The time index is not evenly spaced: it has no next steps.")
-    if isinstance(index, pd.PeriodIndex):
-        return index + 1
-    return index + step
-
-
 # -- reading time stamps from a column -----------------------------------------------------------
 
 
@@ -233,10 +223,11 @@ def _numbers_as_time(values, name, date_format):
             )
         # Annual periods rather than time stamps: they reach back before 1677.
         return pd.PeriodIndex.from_ordinals((numbers.astype(np.int64) - 1970).tolist(), freq="Y")
-    example = int(numbers[0]) if whole else numbers[0]
+    example = int(numbers[0]) if whole else float(numbers[0])
     raise ValueError(
         f"date column {name!r} holds numbers (e.g. {example!r}) that are not whole years; "
-        "give their date format (e.g. '%Y%m%d' for 20240131), or convert them to dates first."
+        "give their format, e.g. '%Y%m%d' for 20240131 (sklstm's --date-format), or convert "
+        "them to dates first."
     )
 
 

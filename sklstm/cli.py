@@ -1,18 +1,21 @@
-"""The ``sklstm`` command line: read a CSV, fit, score against persistence, forecast, plot.
+"""The ``sklstm`` command line: read a CSV, fit, score against baselines, forecast, plot.
 
-A thin layer over the public API. Heavy libraries (pandas, scikit-learn, TensorFlow, Optuna,
-matplotlib) are imported inside the commands, so ``sklstm --help`` answers at once. Bad input
-ends with one line on stderr and exit status 2.
+A thin layer over the public API and :mod:`sklstm._evaluation`: it parses arguments, calls
+them, prints and writes files. Every library (pandas and scikit-learn included) is imported
+inside the commands, so that ``sklstm --help`` answers at once. Bad input ends with one line
+on stderr and exit status 2.
 """
 
 import argparse
 import contextlib
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 EXIT_BAD_INPUT = 2
+# Column names taken as the time stamps when --date-col is not given.
 _DATE_NAMES = ("date", "datetime", "time", "timestamp", "ds")
 
 
@@ -68,7 +71,22 @@ def _data_arguments(parser):
         "--date-col",
         metavar="C",
         help="column of time stamps (default: a column named date, datetime, "
-        "time, timestamp or ds, if any; else rows are numbered steps)",
+        "time, timestamp or ds, if any; else rows are numbered steps); whole numbers "
+        "such as 1700 are years",
+    )
+    parser.add_argument(
+        "--date-format",
+        metavar="FMT",
+        help="strftime format of the time stamps, e.g. %%Y%%m%%d for 20240131 (default: inferred)",
+    )
+
+
+def _verbose_argument(parser):
+    parser.add_argument(
+        "-v",
+        "--verbose",
+        action="store_true",
+        help="show Keras' progress bar for every epoch and TensorFlow's start-up messages",
     )
 
 
@@ -96,9 +114,7 @@ def _parser():
     forecast.add_argument(
         "--units", type=_positive_int, default=32, help="LSTM units (default: 32)"
     )
-    forecast.add_argument(
-        "-v", "--verbose", action="store_true", help="show Keras' progress bar for every epoch"
-    )
+    _verbose_argument(forecast)
     forecast.add_argument(
         "--refit",
         action="store_true",
@@ -148,9 +164,9 @@ def _parser():
     tune.add_argument(
         "--in-process",
         action="store_true",
-        help="fit in this process instead of worker processes: quicker to start for small "
-        "searches, but memory grows with every fit",
+        help="fit every trial in this process (the default with one job), even with --n-jobs 1",
     )
+    _verbose_argument(tune)
     tune.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
 
     demo = commands.add_parser(
@@ -173,6 +189,7 @@ def _parser():
         metavar="N",
         help="maximum training epochs (default: 40)",
     )
+    _verbose_argument(demo)
     return parser
 
 
@@ -201,27 +218,64 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if getattr(args, "target", None):
         args.target = list(dict.fromkeys(args.target))  # --target a --target a: once
-    # TensorFlow's C++ start-up chatter is noise on a command line; a user's own setting wins.
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    commands = {"forecast": _forecast_command, "tune": _tune_command, "demo": _demo_command}
     try:
-        if args.command == "forecast":
-            _forecast_command(args)
-        elif args.command == "tune":
-            _tune_command(args)
-        else:
-            _demo_command(args)
+        commands[args.command](args)
     except InputError as exc:
         print(f"sklstm {args.command}: error: {exc}", file=sys.stderr)
         return EXIT_BAD_INPUT
     return 0
 
 
+# -- a quiet TensorFlow ----------------------------------------------------------------------
+
+
+def _start_tensorflow(verbose):
+    """Import TensorFlow and look for GPUs now, with its start-up lines hidden unless
+    ``verbose``: they come from its C++ core, past Python's logging, and look like failures
+    ("Could not find cuda drivers", "failed call to cuInit") on any machine without a GPU.
+
+    This process is the command line's own, so its TensorFlow logger is quietened too (it
+    would warn about retracing when a search fits many small models).
+    """
+    if verbose:
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")
+        return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with _stderr_of_native_code_hidden():
+        import tensorflow as tf
+
+        tf.config.list_physical_devices("GPU")
+    tf.get_logger().setLevel("ERROR")
+
+
+@contextlib.contextmanager
+def _stderr_of_native_code_hidden():
+    """Send file descriptor 2 (where C++ libraries write) to a scratch file for a moment."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with tempfile.TemporaryFile() as scratch:
+            os.dup2(scratch.fileno(), 2)
+            try:
+                yield
+            finally:
+                os.dup2(saved, 2)
+    finally:
+        os.close(saved)
+
+
 # -- reading and checking the data -----------------------------------------------------------
 
 
-def read_series(path, targets, date_col=None):
+def read_series(path, targets, date_col=None, date_format=None):
     """Read a CSV into a numeric, time-indexed DataFrame, or raise InputError saying why not."""
     import pandas as pd
+
+    from ._time import looks_like_time, parse_time_column
+    from ._validation import did_you_mean
 
     if not path.is_file():
         raise InputError(f"cannot read {path}: no such file.")
@@ -232,16 +286,31 @@ def read_series(path, targets, date_col=None):
     if date_col is None:
         date_col = next((c for c in frame.columns if str(c).lower() in _DATE_NAMES), None)
     elif date_col not in frame.columns:
-        raise InputError(f"no date column {date_col!r} in {path}; columns: {list(frame.columns)}.")
+        raise InputError(
+            f"no date column {date_col!r} in {path}; columns: {list(frame.columns)}."
+            + did_you_mean(date_col, frame.columns)
+        )
+    features = [c for c in frame.columns if c != date_col]
     for target in targets:
-        if target not in frame.columns or target == date_col:
+        if target not in features:
             raise InputError(
-                f"no target column {target!r} in {path}; columns: "
-                f"{[c for c in frame.columns if c != date_col]}."
+                f"no target column {target!r} in {path}; columns: {features}."
+                + did_you_mean(target, features)
             )
     if date_col is not None:
-        frame = frame.set_index(_parse_dates(frame[date_col], date_col))
-        frame = frame.drop(columns=[date_col])
+        try:
+            index = parse_time_column(frame[date_col], date_col, date_format)
+        except ValueError as exc:
+            raise InputError(str(exc)) from None
+        frame = frame.drop(columns=[date_col]).set_axis(index, axis=0)
+    else:
+        timelike = [c for c in features if looks_like_time(c, frame[c])]
+        if timelike:
+            print(
+                f"note: column {timelike[0]!r} looks like time stamps but is used as a feature; "
+                f"pass --date-col {timelike[0]} to use it as the time index.",
+                file=sys.stderr,
+            )
     for column in frame.columns:
         values = frame[column]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
@@ -262,52 +331,8 @@ def read_series(path, targets, date_col=None):
     return frame.astype(float)
 
 
-def _parse_dates(column, name):
-    import pandas as pd
-
-    try:
-        index = pd.DatetimeIndex(pd.to_datetime(column))
-    except (ValueError, TypeError) as exc:
-        raise InputError(f"date column {name!r} holds values that are not dates ({exc}).") from None
-    if index.hasnans:
-        raise InputError(f"date column {name!r} has empty values.")
-    if index.has_duplicates:
-        raise InputError(
-            f"date column {name!r} has duplicated time stamps (first: "
-            f"{index[index.duplicated()][0]}); each row must be one time step: aggregate or "
-            "drop the duplicates."
-        )
-    if not index.is_monotonic_increasing:
-        position = int((index[1:] < index[:-1]).argmax()) + 1
-        raise InputError(
-            f"date column {name!r} is not sorted in time: {index[position]} comes after "
-            f"{index[position - 1]}; sort the rows by date first."
-        )
-    if len(index) >= 3:
-        freq = pd.DatetimeIndex(index, freq="infer").freq
-        if freq is None:
-            steps = index[1:] - index[:-1]
-            usual = pd.Series(steps).mode()[0]
-            position = int((steps != usual).argmax())
-            raise InputError(
-                f"date column {name!r} is not evenly spaced: most steps are "
-                f"{_step_text(usual)}, but {index[position]} is followed by "
-                f"{index[position + 1]}; fill the gaps (e.g. resample and interpolate) first."
-            )
-        index = pd.DatetimeIndex(index, freq=freq, name=name)
-    return index.rename(name)
-
-
-def _step_text(step):
-    from pandas.tseries.frequencies import to_offset
-
-    try:
-        return f"'{to_offset(step).freqstr}'"
-    except ValueError:
-        return str(step)
-
-
-def _check_length(frame, window, horizon, holdout):
+def _n_train_rows(frame, window, horizon, holdout):
+    """Rows left for training after the holdout, or an InputError when they are too few."""
     n_usable = len(frame) - horizon
     n_test = int(round(holdout * n_usable))
     n_train = n_usable - n_test
@@ -330,38 +355,33 @@ def run_forecast(
 ):
     """Fit ``model`` on the first rows (unless ``fitted``), score it on the holdout against
     baselines, forecast after the last row and write the outputs; return the score table."""
+    from . import _evaluation, make_horizon_target
+    from ._target import horizon_name
+    from ._training import EpochProgress
+
     window = int(model.window)
-    n_train = _check_length(frame, window, horizon, holdout)
-
-    import numpy as np
-    import pandas as pd
-    from sklearn.linear_model import Ridge
-    from sklearn.pipeline import make_pipeline
-
-    from . import SlidingWindowTransformer, make_horizon_target
-
+    n_train = _n_train_rows(frame, window, horizon, holdout)
     X, y = make_horizon_target(frame, list(targets), horizon=horizon)
-    X_train, X_test, y_train, y_test = X[:n_train], X[n_train:], y[:n_train], y[n_train:]
+    X_train, X_test, y_train, y_test = _evaluation.split_holdout(X, y, n_train)
     print(
         f"{'Fitted' if fitted else 'Fitting'} {model!r}\non {len(X_train)} rows "
         f"({_span(X_train.index)}); scoring {horizon}-step forecasts\non the {len(X_test)} "
         f"held-out rows ({_span(X_test.index)}).",
         flush=True,
     )
-    started = time.perf_counter()
     if not fitted:
-        with _epoch_progress(model):
-            model.fit(X_train, y_train)
+        started = time.perf_counter()
+        # A progress line on an interactive terminal, on this command's own copy of the
+        # model; -v shows Keras' own progress bar instead.
+        trained = model
+        if not model.verbose and sys.stderr.isatty():
+            trained = _with_callback(model, EpochProgress())
+        trained.fit(X_train, y_train)
+        model = trained
         print(f"Trained {model.n_iter_} epochs in {time.perf_counter() - started:.0f} s.")
     predictions = {"LSTMForecaster": model.predict(X_test)}
-    # Baselines with the same information: lagged regression on the same windows, persistence.
-    ridge = make_pipeline(SlidingWindowTransformer(window, flatten=True), Ridge())
-    predictions["Ridge on lagged windows"] = ridge.fit(X_train, y_train).predict(X_test)
-    # Persistence: every future step equals the last observed value.
-    predictions["persistence (last value)"] = np.column_stack(
-        [X_test[column.rsplit("_t+", 1)[0]].to_numpy() for column in y.columns]
-    )
-    scores = score_table(y_test, predictions, targets)
+    predictions.update(_evaluation.baseline_predictions(X_train, y_train, X_test, window))
+    scores = _evaluation.score_table(y_test, predictions, targets)
     print(f"\nHoldout scores (mean over horizons 1..{horizon}; lower is better):")
     print(scores.to_string(float_format=lambda v: f"{v:.3f}"))
 
@@ -376,12 +396,14 @@ def run_forecast(
     written = [out / "forecast.csv", out / "scores.csv", out / "scores.md", out / "forecast.png"]
     future.to_csv(written[0], index_label=frame.index.name or "step")
     scores.to_csv(written[1])
-    written[2].write_text(markdown_table(scores) + "\n")
+    written[2].write_text(_evaluation.markdown_table(scores) + "\n")
+    import pandas as pd
+
+    # One step ahead of each held-out row is the next row of the data (horizon >= 1).
+    first_steps = [list(y.columns).index(horizon_name(t, 1)) for t in targets]
     one_step = pd.DataFrame(
-        np.reshape(predictions["LSTMForecaster"], (len(X_test), -1))[
-            :, [list(y.columns).index(f"{t}_t+1") for t in targets]
-        ],
-        index=_next_steps(X_test.index, X.index),
+        predictions["LSTMForecaster"].reshape(len(X_test), -1)[:, first_steps],
+        index=frame.index[n_train + 1 : n_train + 1 + len(X_test)],
         columns=list(targets),
     )
     _plot(frame[list(targets)], future, one_step, written[3], title, window, horizon)
@@ -389,73 +411,14 @@ def run_forecast(
     return scores
 
 
-@contextlib.contextmanager
-def _epoch_progress(model):
-    """Count epochs on an interactive stderr while ``model`` trains (``--verbose`` shows Keras'
-    own progress bar instead)."""
-    params = model.get_params()
-    if params.get("verbose") or "callbacks" not in params or not sys.stderr.isatty():
-        yield
-        return
-    import keras
+def _with_callback(model, callback):
+    from sklearn.base import clone
 
-    class EpochProgress(keras.callbacks.Callback):
-        def on_epoch_end(self, epoch, logs=None):
-            loss = (logs or {}).get("loss", float("nan"))
-            text = f"\r  epoch {epoch + 1}/{params['epochs']}, training loss {loss:.4f} "
-            print(text, end="", file=sys.stderr, flush=True)
-
-    model.set_params(callbacks=[*(params["callbacks"] or []), EpochProgress()])
-    try:
-        yield
-    finally:
-        model.set_params(callbacks=params["callbacks"])
-        print("\r" + " " * 50 + "\r", end="", file=sys.stderr, flush=True)
-
-
-def score_table(y_true, predictions, targets):
-    """MAE, RMSE and MAE relative to persistence per target and model, over all horizons."""
-    import numpy as np
-    import pandas as pd
-
-    columns = list(y_true.columns)
-    truth = y_true.to_numpy()
-    rows = {}
-    for target in targets:
-        picked = [i for i, c in enumerate(columns) if c.rsplit("_t+", 1)[0] == target]
-        for name, pred in predictions.items():
-            error = np.reshape(pred, truth.shape)[:, picked] - truth[:, picked]
-            rows[(target, name)] = {
-                "MAE": np.abs(error).mean(),
-                "RMSE": np.sqrt((error**2).mean()),
-            }
-    table = pd.DataFrame(rows).T
-    table.index.names = ["target", "model"]
-    naive = table.xs("persistence (last value)", level="model")["MAE"]
-    table["MAE / persistence"] = (
-        table["MAE"] / naive.reindex(table.index.get_level_values("target")).to_numpy()
-    )
-    return table
-
-
-def markdown_table(table):
-    """A GitHub-flavoured markdown table of a score table (no extra dependency)."""
-    frame = table.reset_index()
-    header = "| " + " | ".join(str(c) for c in frame.columns) + " |"
-    rule = (
-        "|"
-        + "|".join("---" if i < table.index.nlevels else "---:" for i in range(frame.shape[1]))
-        + "|"
-    )
-    body = [
-        "| " + " | ".join(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row) + " |"
-        for row in frame.itertuples(index=False)
-    ]
-    return "\n".join([header, rule, *body])
+    return clone(model).set_params(callbacks=[*(model.callbacks or []), callback])
 
 
 def _plot(history, future, one_step, path, title, window, horizon):
-    from matplotlib.figure import Figure
+    from matplotlib.figure import Figure  # matplotlib loads with the first plot
 
     from .plotting import plot_forecast
 
@@ -468,13 +431,6 @@ def _plot(history, future, one_step, path, title, window, horizon):
     figure.savefig(path, dpi=110)
 
 
-def _next_steps(index, fitted_index):
-    """The time stamps one step after ``index`` (where one-step-ahead predictions belong)."""
-    if getattr(fitted_index, "freq", None) is not None:
-        return index.shift(1)
-    return index + (fitted_index[1] - fitted_index[0])
-
-
 def _span(index):
     return f"{_stamp(index[0])} .. {_stamp(index[-1])}"
 
@@ -485,7 +441,8 @@ def _stamp(value):
 
 
 def _forecast_command(args):
-    frame = read_series(args.data, args.target, args.date_col)
+    frame = read_series(args.data, args.target, args.date_col, args.date_format)
+    _start_tensorflow(args.verbose)
     from . import LSTMForecaster
 
     model = LSTMForecaster(
@@ -507,6 +464,7 @@ def _forecast_command(args):
 
 
 def _demo_command(args):
+    from . import LSTMForecaster
     from .datasets import load_seattle_weather
 
     weather = load_seattle_weather()
@@ -514,12 +472,13 @@ def _demo_command(args):
         "sklstm demo: daily Seattle weather 2012-2015 (NOAA, bundled). Forecast the maximum\n"
         "temperature (deg C) of the next 3 days from the last 14 days of all 4 variables.\n"
     )
-    from . import LSTMForecaster
-
+    _start_tensorflow(args.verbose)
     run_forecast(
         weather,
         ["temp_max"],
-        LSTMForecaster(window=14, units=32, epochs=args.epochs, random_state=0),
+        LSTMForecaster(
+            window=14, units=32, epochs=args.epochs, random_state=0, verbose=int(args.verbose)
+        ),
         horizon=3,
         holdout=365 / (len(weather) - 3),  # the last year, 2015
         out=args.out,
@@ -527,32 +486,45 @@ def _demo_command(args):
     )
 
 
+# -- the tune job ----------------------------------------------------------------------------
+
+
 def _tune_command(args):
-    frame = read_series(args.data, args.target, args.date_col)
-    n_train = _check_length(frame, args.window, args.horizon, args.holdout)
+    frame = read_series(args.data, args.target, args.date_col, args.date_format)
+    n_train = _n_train_rows(frame, args.window, args.horizon, args.holdout)
     if args.cv < 2:
         raise InputError(f"--cv must be at least 2 (TimeSeriesSplit folds), got {args.cv}.")
     if args.in_process and args.n_jobs != 1:
         raise InputError("--in-process fits one trial at a time: leave out --n-jobs.")
     if args.study_name is not None and args.storage is None:
         raise InputError("--study-name needs --storage (e.g. sqlite:///study.db) to resume.")
-
-    import json
-
-    import optuna
-    from matplotlib.figure import Figure
-    from sklearn.model_selection import TimeSeriesSplit
-
-    from . import LSTMForecaster, make_horizon_target
-
-    try:
-        from . import LSTMSearchCV
-    except ImportError:
-        raise InputError("this sklstm has no LSTMSearchCV: upgrade sklstm to tune.") from None
-    from .plotting import plot_optimization_history, plot_param_importances
+    _start_tensorflow(args.verbose)
+    from . import make_horizon_target
 
     X, y = make_horizon_target(frame, list(args.target), horizon=args.horizon)
-    X_train, y_train = X[:n_train], y[:n_train]
+    search = _run_search(args, X[:n_train], y[:n_train])
+    _write_search_outputs(search, args.out)
+    # The best model, refitted on the search rows, meets the holdout it has never seen.
+    run_forecast(
+        frame,
+        args.target,
+        search.best_estimator_,
+        horizon=args.horizon,
+        holdout=args.holdout,
+        out=args.out,
+        fitted=True,
+    )
+
+
+def _run_search(args, X_train, y_train):
+    """Run (or resume) the study on the training rows and print its outcome."""
+    import json
+
+    import optuna  # loads with the first search
+    from sklearn.model_selection import TimeSeriesSplit
+
+    from . import LSTMForecaster, LSTMSearchCV
+
     estimator = LSTMForecaster(window=args.window, epochs=args.epochs, random_state=args.seed)
     search = LSTMSearchCV(
         estimator,
@@ -585,13 +557,23 @@ def _tune_command(args):
         f"{-search.best_score_:.4g} with:"
     )
     print(json.dumps(search.best_params_, indent=2, default=str))
+    return search
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "best_params.json").write_text(
+
+def _write_search_outputs(search, out):
+    """Write the best parameters, the best model and the study's plots to ``out``."""
+    import json
+
+    from matplotlib.figure import Figure  # matplotlib loads with the first plot
+
+    from .plotting import plot_optimization_history, plot_param_importances
+
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "best_params.json").write_text(
         json.dumps(search.best_params_, indent=2, default=str) + "\n"
     )
-    search.best_estimator_.save(args.out / "model.sklstm.zip")
-    written = [args.out / "best_params.json", args.out / "model.sklstm.zip"]
+    search.best_estimator_.save(out / "model.sklstm.zip")
+    written = [out / "best_params.json", out / "model.sklstm.zip"]
     for name, plot in (
         ("optimization_history.png", plot_optimization_history),
         ("param_importances.png", plot_param_importances),
@@ -602,19 +584,9 @@ def _tune_command(args):
         except (ValueError, RuntimeError) as exc:  # e.g. importances need 2+ complete trials
             print(f"(no {name}: {exc})")
             continue
-        figure.savefig(args.out / name, dpi=110)
-        written.append(args.out / name)
+        figure.savefig(out / name, dpi=110)
+        written.append(out / name)
     print("Wrote " + ", ".join(str(p) for p in written) + "\n")
-    # The best model, refitted on the search rows, meets the holdout it has never seen.
-    run_forecast(
-        frame,
-        args.target,
-        search.best_estimator_,
-        horizon=args.horizon,
-        holdout=args.holdout,
-        out=args.out,
-        fitted=True,
-    )
 
 
 if __name__ == "__main__":

@@ -227,3 +227,57 @@ def test_tune_study_name_needs_storage(csv, tmp_path):
         "--out", tmp_path / "out",
     )  # fmt: skip
     assert result.returncode == 2 and "--study-name needs --storage" in result.stderr
+
+
+def _sunspots(tmp_path):
+    import statsmodels.api as sm
+
+    path = tmp_path / "sunspots.csv"
+    sm.datasets.sunspots.load_pandas().data.to_csv(path, index=False)  # YEAR as 1700.0, ...
+    return path
+
+
+def test_numeric_years_are_years_not_nanoseconds(tmp_path):
+    out = tmp_path / "out"
+    result = sklstm(
+        "forecast", _sunspots(tmp_path), "--target", "SUNACTIVITY", "--date-col", "YEAR",
+        "--window", "4", "--epochs", "1", "--units", "2", "--horizon", "2", "--out", out,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "(1700 .. " in result.stdout and "1970" not in result.stdout
+    forecast = pd.read_csv(out / "forecast.csv")
+    assert forecast["YEAR"].tolist() == [2009, 2010]
+    assert (out / "forecast.png").read_bytes().startswith(PNG_MAGIC)
+
+
+def test_an_undeclared_time_column_gets_a_hint(tmp_path):
+    from sklstm.cli import read_series
+
+    frame = read_series(_sunspots(tmp_path), ["SUNACTIVITY"])
+    assert "YEAR" in frame.columns  # used as a feature, as asked, but the user is told
+    result = sklstm("forecast", _sunspots(tmp_path), "--target", "SUNACTIVITy", "--out", "x")
+    assert result.returncode == 2
+    assert "Did you mean 'SUNACTIVITY'?" in result.stderr
+
+
+def test_numbers_that_are_not_years_need_a_format(csv, tmp_path, capsys):
+    from sklstm.cli import InputError, read_series
+
+    frame = _frame(30).assign(date=lambda f: pd.to_datetime(f["date"]).dt.strftime("%Y%m%d"))
+    frame["date"] = frame["date"].astype(int)
+    path = csv(frame)
+    with pytest.raises(InputError, match=r"not whole years.*--date-format"):
+        read_series(path, ["load"])
+    dated = read_series(path, ["load"], date_format="%Y%m%d")
+    assert dated.index[0] == pd.Timestamp("2024-01-01") and dated.index.freqstr == "D"
+
+
+def test_the_command_line_is_quiet(csv, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run(
+        [_script(), "forecast", str(csv(_frame())), "--target", "load", "--window", "4",
+         "--epochs", "1", "--units", "2", "--out", str(tmp_path / "out")],
+        capture_output=True, text=True, env=env,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "", result.stderr

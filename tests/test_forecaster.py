@@ -310,3 +310,23 @@ def test_the_gpu_warning_points_at_the_callers_line(data, monkeypatch):
     with pytest.warns(UserWarning, match="cuDNN") as caught:
         LSTMForecaster(window=3, units=2, epochs=1, activation="relu").fit(X[:60], y[:60])
     assert [w.filename for w in caught if "cuDNN" in str(w.message)] == [__file__]
+
+
+def test_cross_validation_does_not_warn_about_retracing(data):
+    # Each fold's model used to trace its own Keras predict function, which TensorFlow counts
+    # as retracing one function and warns about from the fifth fold on.
+    import logging
+
+    from sklearn.model_selection import cross_val_score
+
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logger = logging.getLogger("tensorflow")
+    logger.addHandler(handler)
+    try:
+        X, y = data
+        cross_val_score(tiny(), X, y, cv=TimeSeriesSplit(6))
+    finally:
+        logger.removeHandler(handler)
+    assert not [r for r in records if "retracing" in r.getMessage()]
