@@ -31,6 +31,8 @@ import numpy as np
 import pandas as pd
 from pandas.tseries.frequencies import to_offset
 
+from . import __version__
+
 FORMAT = "sklstm-estimator"
 FORMAT_VERSION = 2
 READABLE_VERSIONS = (1, 2)
@@ -73,8 +75,6 @@ def write_estimator(path, *, estimator, params, state, model=None):
             model.save(model_path)
             with open(model_path, "rb") as f:
                 members[_MODEL_MEMBER] = f.read()
-    from . import __version__
-
     manifest = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

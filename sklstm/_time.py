@@ -12,6 +12,7 @@ import re
 
 import numpy as np
 import pandas as pd
+from pandas.tseries.frequencies import to_offset
 
 # Words in a column name that suggest time stamps.
 _TIME_WORDS = {"date", "datetime", "time", "timestamp", "year", "month", "day", "week", "ds"}
@@ -247,8 +248,6 @@ def _check_sorted_and_unique(index, name):
 
 
 def _step_text(step):
-    from pandas.tseries.frequencies import to_offset
-
     try:
         return f"'{to_offset(step).freqstr}'"
     except ValueError:

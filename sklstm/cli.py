@@ -8,11 +8,14 @@ on stderr and exit status 2.
 
 import argparse
 import contextlib
+import json
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
+
+from . import __version__
 
 EXIT_BAD_INPUT = 2
 # Column names taken as the time stamps when --date-col is not given.
@@ -97,8 +100,6 @@ def _parser():
         epilog="Every column except the date column is used as a feature. "
         "Run 'sklstm demo' for a one-minute tour on bundled weather data.",
     )
-    from . import __version__
-
     parser.add_argument("--version", action="version", version=f"sklstm {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -518,8 +519,6 @@ def _tune_command(args):
 
 def _run_search(args, X_train, y_train):
     """Run (or resume) the study on the training rows and print its outcome."""
-    import json
-
     import optuna  # loads with the first search
     from sklearn.model_selection import TimeSeriesSplit
 
@@ -562,8 +561,6 @@ def _run_search(args, X_train, y_train):
 
 def _write_search_outputs(search, out):
     """Write the best parameters, the best model and the study's plots to ``out``."""
-    import json
-
     from matplotlib.figure import Figure  # matplotlib loads with the first plot
 
     from .plotting import plot_optimization_history, plot_param_importances
