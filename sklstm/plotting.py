@@ -1,7 +1,7 @@
 """Plots for forecasts, cross-validation folds, training curves and Optuna searches.
 
 Every function draws on ``ax`` (a new figure's Axes when None) and returns that Axes. matplotlib
-(``pip install sklstm[plot]``) and Optuna are imported only when a function is called.
+and Optuna are imported only when a function is called.
 """
 
 import numpy as np
@@ -40,6 +40,11 @@ def _columns(data, name):
 def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=None):
     """Plot the observed past of the targets and the forecast of the next steps.
 
+    Each column of ``history`` is a solid line; the forecast of the column of the same name is
+    a dashed line with markers in the same colour, starting at the last observation so that it
+    visibly continues it, and the forecast horizon is shaded. A pandas time index labels the
+    x axis with dates.
+
     Parameters
     ----------
     history : pandas.Series or pandas.DataFrame
@@ -60,6 +65,11 @@ def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=Non
     ax : matplotlib.axes.Axes
         The history as solid lines, the forecast dashed with markers, the forecast horizon
         shaded.
+
+    See Also
+    --------
+    sklstm.LSTMForecaster.forecast : The forecast as a DataFrame with future time stamps.
+    plot_cv_folds : The rows each cross-validation fold trains and tests on.
 
     Examples
     --------
@@ -121,6 +131,10 @@ def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=Non
 def plot_cv_folds(cv, X, y=None, *, ax=None):
     """Plot which rows each cross-validation fold trains and tests on, over time.
 
+    A time-ordered cross-validation trains on earlier rows and tests on the rows that follow
+    them. One row of bars per fold along the time axis makes gaps, overlaps and folds that
+    train on the future easy to see before any model is fitted.
+
     Parameters
     ----------
     cv : cross-validation splitter
@@ -136,6 +150,11 @@ def plot_cv_folds(cv, X, y=None, *, ax=None):
     -------
     ax : matplotlib.axes.Axes
         One row of bars per fold: training rows in blue, test rows in orange.
+
+    See Also
+    --------
+    sklearn.model_selection.TimeSeriesSplit : Time-ordered cross-validation folds.
+    sklstm.LSTMSearchCV : A search that refuses folds which train on the future.
 
     Examples
     --------
@@ -182,6 +201,10 @@ def _runs(positions):
 def plot_training_history(estimator, *, ax=None):
     """Plot the training (and validation) loss per epoch of a fitted estimator.
 
+    The losses are those Keras recorded during ``fit``, on the standardised targets: they
+    compare epochs of one fit, not fits on different data. With early stopping the
+    validation loss shows where training stopped; its lowest epoch is marked.
+
     Parameters
     ----------
     estimator : LSTMForecaster or dict
@@ -193,6 +216,10 @@ def plot_training_history(estimator, *, ax=None):
     -------
     ax : matplotlib.axes.Axes
         One line per recorded metric; the epoch with the lowest validation loss is marked.
+
+    See Also
+    --------
+    sklstm.LSTMForecaster : Its fitted ``history_`` holds the losses per epoch.
 
     Examples
     --------
@@ -229,6 +256,10 @@ def _study(search):
 def plot_optimization_history(search, *, ax=None):
     """Plot each trial's score and the best score so far of an Optuna search.
 
+    Only complete trials are drawn; the title counts the pruned ones. The y axis is the
+    study's objective value: for an :class:`~sklstm.LSTMSearchCV` the scikit-learn score,
+    where greater is better.
+
     Parameters
     ----------
     search : LSTMSearchCV or optuna.study.Study
@@ -240,6 +271,11 @@ def plot_optimization_history(search, *, ax=None):
     -------
     ax : matplotlib.axes.Axes
         Completed trials as dots, the best value so far as a step line.
+
+    See Also
+    --------
+    plot_param_importances : Which hyper-parameters the score varied with.
+    sklstm.LSTMSearchCV : The search whose study is drawn.
 
     Examples
     --------
@@ -274,6 +310,10 @@ def plot_optimization_history(search, *, ax=None):
 def plot_param_importances(search, *, evaluator=None, ax=None):
     """Plot how much each hyper-parameter explains the score, by Optuna's importance evaluator.
 
+    The importances are computed from the complete trials of this study: they say which
+    parameters the score varied with on this data and in this search space, not which
+    matter in general, and with few trials they are noisy.
+
     Parameters
     ----------
     search : LSTMSearchCV or optuna.study.Study
@@ -288,6 +328,11 @@ def plot_param_importances(search, *, evaluator=None, ax=None):
     -------
     ax : matplotlib.axes.Axes
         One horizontal bar per parameter, the most important at the top.
+
+    See Also
+    --------
+    plot_optimization_history : The score of every trial.
+    optuna.importance.get_param_importances : The importances drawn here.
 
     Examples
     --------

@@ -1,5 +1,7 @@
 """Small real data sets that ship with sklstm, so examples and tests work offline.
 
+``load_seattle_weather`` returns observed daily weather; ``load_hourly_temperatures`` returns
+hourly climate normals (30-year averages), a smooth cycle rather than observed weather.
 Sources and licences are in ``sklstm/datasets/data/SOURCES.md``.
 """
 
@@ -20,6 +22,9 @@ def _read(name, index_col):
 def load_seattle_weather():
     """Load daily Seattle weather, 2012-2015 (public domain, NOAA).
 
+    These are observations: real daily weather, with its day-to-day noise. Persistence
+    (tomorrow's maximum equals today's) is hard to beat on them by much.
+
     Returns
     -------
     frame : pandas.DataFrame of shape (1461, 4)
@@ -28,7 +33,7 @@ def load_seattle_weather():
 
     See Also
     --------
-    load_hourly_temperatures : Hourly temperatures with a daily season.
+    load_hourly_temperatures : Hourly climate normals (30-year averages) with a daily cycle.
 
     Examples
     --------
@@ -45,7 +50,15 @@ def load_seattle_weather():
 
 
 def load_hourly_temperatures():
-    """Load hourly air temperatures of Seattle and San Francisco in 2010 (public domain, NOAA).
+    """Load hourly temperature normals of Seattle and San Francisco (public domain, NOAA).
+
+    These are climate normals, not observations: for each hour of the year, the 30-year
+    average air temperature of that hour at the two cities' airports (NOAA's 1981-2010
+    hourly normals), laid out on the calendar of 2010. Averaging removes the weather, so the
+    series are smooth daily and yearly cycles: a forecast of them measures how well a model
+    follows such a cycle, not how well it forecasts real hourly weather. Even the seasonal
+    naive forecast (the value 24 hours earlier) beats persistence by far on them; the
+    accuracy page of the documentation (``docs/accuracy.md``) measures how far.
 
     Returns
     -------
@@ -56,7 +69,7 @@ def load_hourly_temperatures():
 
     See Also
     --------
-    load_seattle_weather : Daily multivariate weather.
+    load_seattle_weather : Observed daily multivariate weather.
 
     Examples
     --------
