@@ -9,20 +9,21 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
+from . import _linear
 from ._batches import Windows, column_stats, standardize, window_dataset
 from ._persistence import InvalidFile, load_keras_model, read_estimator, write_estimator
 from ._sklearn_private import Interval, StrOptions, _fit_context, validate_params
-from ._target import horizon_layout
-from ._time import TimeContext, future_index, regular_step, time_index
+from ._target import horizon_layout, target_sources
+from ._time import TimeContext, future_index, regular_step, season_length, time_index
 from ._validation import check_n_rows, check_windows_3d, units_per_layer
 from ._window import window_context
 
 OPTIMIZERS = ("adam", "adamw", "nadam", "rmsprop", "sgd")
-LOSSES = ("mse", "mae", "huber")
-# Windows (evenly spaced over longer series) for the highway's least-squares start: its cost
-# grows with (window * n_features)**2, and this bounds it to about 0.3 s on 2 cores at 1,024
-# inputs. It is only a start: training goes on fitting the highway on every window.
-HIGHWAY_FIT_WINDOWS = 8192
+_KERAS_LOSSES = {"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}
+LOSSES = tuple(_KERAS_LOSSES)
+# Windows (evenly spaced over longer series) that fit the linear part: its normal equations
+# cost (window * n_features)**2 per window.
+LINEAR_FIT_WINDOWS = 8192
 # Windows per batch where nothing is trained (prediction, validation, the highway's fit).
 PREDICT_BATCH = 1024
 # Up to this many windows, predict calls the network eagerly. Tracing Keras' predict function
@@ -62,11 +63,14 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     activation : str, default="tanh"
         Cell activation; "tanh" is the one the cuDNN kernel supports.
     highway : bool, default=True
-        Add a linear autoregressive term on the window to the output (LSTNet's highway), so
-        that persistence and linear autoregression are exactly representable and forecasts keep
-        working when the series leaves its training range. Training starts from the
-        least-squares fit of this term on the training windows, with the LSTM's contribution
-        at zero, so the LSTM learns what the best linear model misses (docs: "Accuracy").
+        Add a linear part to the output (LSTNet's highway): a ridge regression on the window
+        that shrinks each output toward persistence, toward the seasonal naive forecast
+        (from the time index's frequency) or toward zero, with that anchor and the penalty
+        chosen per output on time-ordered folds of the training windows. Persistence needs
+        the target's own column among the inputs: targets named ``<column>_t+<k>``, as
+        :func:`~sklstm.make_horizon_target` names them, or values found in X. The linear part
+        is fitted before training and stays fixed; the LSTM learns what it misses, and is
+        left out when it does not lower the validation loss (see ``linear_only_``).
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step ("last") or mean from the LSTM's input, so the LSTM
         models the shape of the recent past and the highway carries its level.
@@ -105,6 +109,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Per-epoch training ``loss`` (and ``val_loss`` with early stopping).
     n_iter_ : int
         Number of epochs run.
+    linear_only_ : bool
+        True when no epoch of the LSTM lowered the validation loss of the linear part alone:
+        the LSTM is left out (its output weights at zero) and the linear part is refitted on
+        every training window. Always False without ``highway`` or ``early_stopping``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -249,6 +257,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 del self.feature_names_in_
             self._time = TimeContext.from_windows(X)
             rows, n_history = X.reshape(-1, X.shape[2]), 0
+            sources, season = None, None
         else:
             index = time_index(X)
             X, y = validate_data(
@@ -257,6 +266,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             check_n_rows(len(X), window, window, name)
             # The last full window: the forecast origin, and history for rows that continue it.
             self._time = TimeContext.from_rows(X, index, window)
+            # Which input each output is the future of: the linear part may shrink toward it.
+            sources = target_sources(
+                X, y, self._target_names, getattr(self, "feature_names_in_", None)
+            )
+            season = season_length(self._time.step)
             # The first window - 1 rows lack a full history: they are predicted, never trained on.
             rows, n_history, y = X, window - 1, y[window - 1 :]
         self.x_mean_, self.x_scale_ = column_stats(rows)
@@ -273,7 +287,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         self._warn_if_off_cudnn()
-        self.model_, self.history_ = self._train(windows, y_scaled, n_train, units, seed)
+        self.model_, self.history_, self.linear_only_ = self._train(
+            windows, y_scaled, n_train, units, seed, sources, season
+        )
         self.n_iter_ = len(self.history_["loss"])
         return self
 
@@ -285,32 +301,36 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _windows(self, data):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
 
-    def _train(self, windows, y, n_train, units, seed):
-        """Build, start and train a network; return it and its per-epoch losses."""
+    def _train(self, windows, y, n_train, units, seed, sources, season):
+        """Build, start and train a network; return it, its per-epoch losses and whether the
+        linear part alone was kept."""
         # Keras and TensorFlow load at the first fit, so that importing sklstm stays light.
-        from ._network import fit_highway
         from ._training import EarlyStoppingBest, build_optimizer
 
         model = self._build(units, seed)
+        linear = None
         if self.highway:
-            # Start from the least-squares linear autoregression on the training windows; on
-            # long series, evenly spaced windows bound its cost (it grows with window**2).
-            rows = np.unique(
-                np.linspace(0, n_train - 1, min(n_train, HIGHWAY_FIT_WINDOWS)).astype(int)
-            )
-            fit_highway(model, windows.batches(rows, y, batch_size=PREDICT_BATCH))
+            linear = _LinearStart.fit(windows, y, n_train, sources, season, self)
+        if linear is not None:
+            # The LSTM learns what the validated linear part misses; training the highway too
+            # would undo its penalty and overfit short series.
+            linear.set_on(model, linear.training)
+            model.get_layer("highway").trainable = False
         model.compile(
             optimizer=build_optimizer(self.optimizer, self.learning_rate),
-            loss={"mse": "mean_squared_error", "mae": "mean_absolute_error", "huber": "huber"}[
-                self.loss
-            ],
+            loss=_KERAS_LOSSES[self.loss],
         )
         train = slice(0, n_train)
         fit_kwargs = {"callbacks": []}
+        stopping = None
         if n_train < len(y):
             val = slice(n_train, None)
+            # With a linear part the untrained LSTM adds nothing: the linear part alone is a
+            # candidate, and it is kept when no epoch does better on the validation windows.
+            start_loss = None if linear is None else self._loss_on(model, windows, val, y)
+            stopping = EarlyStoppingBest(self.patience, start_loss=start_loss)
             fit_kwargs["validation_data"] = self._dataset(windows, val, y)
-            fit_kwargs["callbacks"].append(EarlyStoppingBest(self.patience))
+            fit_kwargs["callbacks"].append(stopping)
         fit_kwargs["callbacks"].extend(self.callbacks or [])
         history = model.fit(
             self._dataset(windows, train, y, shuffle_seed=seed),
@@ -319,7 +339,24 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             shuffle=False,  # the dataset shuffles itself, with our seed
             **fit_kwargs,
         )
-        return model, {key: [float(v) for v in values] for key, values in history.history.items()}
+        linear_only = linear is not None and stopping is not None and stopping.best_epoch < 0
+        if linear_only:
+            # The LSTM's head is back at zero: refit the linear part on every window, the
+            # validation windows (the most recent) included.
+            linear.set_on(model, linear.every_window)
+        losses = {key: [float(v) for v in values] for key, values in history.history.items()}
+        return model, losses, linear_only
+
+    def _loss_on(self, model, windows, select, y):
+        """The training loss of ``model`` on the windows ``select`` picks."""
+        import keras
+
+        loss = keras.losses.get(_KERAS_LOSSES[self.loss])
+        total = 0.0
+        for batch, targets in windows.batches(select, y, batch_size=PREDICT_BATCH):
+            values = loss(targets, model(batch, training=False))
+            total += float(keras.ops.sum(values))
+        return total / len(range(len(y))[select])
 
     def _warn_if_off_cudnn(self):
         from ._network import cudnn_blockers, gpu_available
@@ -561,6 +598,52 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         return estimator
 
 
+class _LinearStart:
+    """The linear part a fit starts from: chosen on all training windows, fitted on the
+    windows the network trains on and, for when the LSTM is left out, on every window."""
+
+    def __init__(self, training, every_window):
+        self.training = training
+        self.every_window = every_window
+
+    @classmethod
+    def fit(cls, windows, y, n_train, sources, season, estimator):
+        n_windows, n_outputs = y.shape
+        n_inputs = int(estimator.window) * estimator.n_features_in_
+        if n_inputs > _linear.MAX_INPUTS:
+            return None
+        candidates = _linear.anchors(
+            sources or [None] * n_outputs,
+            window=int(estimator.window),
+            n_features=estimator.n_features_in_,
+            x_scale=estimator.x_scale_,
+            y_scale=estimator.y_scale_,
+            season=season,
+        )
+        # Evenly spaced windows bound the cost on long series; time order is kept.
+        picked = np.unique(
+            np.linspace(0, n_windows - 1, min(n_windows, LINEAR_FIT_WINDOWS)).astype(int)
+        )
+
+        def normal(index):
+            batches = windows.batches(index, y, batch_size=PREDICT_BATCH)
+            return _linear.Normal.of(batches, n_inputs, n_outputs)
+
+        blocks = [normal(block) for block in np.array_split(picked, _linear.N_BLOCKS)]
+        choice = _linear.select(blocks, candidates)
+        every_window = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice)
+        if n_train == n_windows:
+            return cls(every_window, every_window)
+        training = _linear.fit(normal(picked[picked < n_train]), candidates, choice)
+        return cls(training, every_window)
+
+    @staticmethod
+    def set_on(model, linear):
+        layer = model.get_layer("highway")
+        kernel, bias = layer.get_weights()
+        layer.set_weights([linear.coef.astype(kernel.dtype), linear.intercept.astype(bias.dtype)])
+
+
 # The fitted state a model file holds besides the time context and the network: listed here,
 # so that the file format is this list, not whatever attributes an estimator happens to have.
 _SAVED_FIELDS = (
@@ -573,6 +656,7 @@ _SAVED_FIELDS = (
     "y_scale_",
     "history_",
     "n_iter_",
+    "linear_only_",
     "_y_1d",
     "_target_names",
 )
@@ -589,6 +673,7 @@ def _format_1_state(state):
         state["_target_names"] = state.pop("_y_names")
     if last_rows is None:
         return state
+    state["linear_only_"] = False  # format 1 predates the choice
     if history is None:  # fitted on 3-D windows
         state["_time"] = {"rows": last_rows, "index": None, "step": None, "first_row": None}
         return state

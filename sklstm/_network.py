@@ -10,14 +10,6 @@ from keras import layers, ops
 
 CENTERINGS = ("last", "mean")
 
-# The least-squares start of the highway is skipped above this many inputs per window (its
-# normal equations would need window * n_features squared floats).
-MAX_HIGHWAY_INPUTS = 4096
-
-# Ridge penalty of that start, relative to the mean diagonal of the normal equations: enough for
-# a stable solve, small enough not to shrink a trend (shrinkage pulls extrapolations to the mean).
-HIGHWAY_RIDGE = 1e-4
-
 # Longer windows make an unrolled graph slow to build and heavy in memory for little gain.
 MAX_UNROLLED_WINDOW = 128
 # From this batch size on the time loop stays rolled (see should_unroll).
@@ -116,7 +108,8 @@ def build_lstm_network(
     highway : bool, default=True
         Add a linear autoregressive term (a dense layer on the flattened window) to the output,
         as in LSTNet: the network can represent persistence and linear autoregression exactly.
-        The LSTM head then starts at zero; ``fit_highway`` sets the highway to least squares.
+        The LSTM head then starts at zero, and the highway too: :class:`LSTMForecaster` sets
+        it to a validated ridge regression before training.
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step (or mean) from the LSTM's input.
     unroll : bool, default=False
@@ -162,8 +155,8 @@ def build_lstm_network(
         if dropout:
             x = layers.Dropout(float(dropout), seed=int(next(seeds)))(x)
     head_seed = int(next(seeds))
-    # With a highway the LSTM head starts at zero: the network starts as the linear model (the
-    # least-squares one after fit_highway) and the LSTM learns what that misses.
+    # With a highway the LSTM head starts at zero: the network starts as the linear model and
+    # the LSTM learns what that misses.
     outputs = layers.Dense(
         int(n_outputs),
         kernel_initializer="zeros" if highway else keras.initializers.GlorotUniform(seed=head_seed),
@@ -175,53 +168,3 @@ def build_lstm_network(
         )
         outputs = layers.Add(name="output")([outputs, linear])
     return keras.Model(inputs, outputs, name="lstm_forecaster")
-
-
-def fit_highway(model, batches):
-    """Set the highway of ``model`` to the least-squares fit of the targets on the flattened
-    windows, so that training starts from the best linear autoregression.
-
-    Parameters
-    ----------
-    model : keras.Model
-        A network from :func:`build_lstm_network` with ``highway=True``.
-    batches : iterable of (windows, targets) pairs of ndarrays
-        Training windows of shape (n, window, n_features) and their targets of shape
-        (n, n_outputs), scaled as the network sees them, in batches.
-
-    Returns
-    -------
-    fitted : bool
-        False when the window has more than ``MAX_HIGHWAY_INPUTS`` inputs and the highway was
-        left at zero.
-    """
-    layer = model.get_layer("highway")
-    kernel, bias = layer.get_weights()
-    n_inputs = kernel.shape[0]
-    if n_inputs > MAX_HIGHWAY_INPUTS:
-        return False
-    # Normal equations of the windows bordered by a column of ones (the intercept), accumulated
-    # batch by batch so the flattened windows never exist all at once.
-    gram = np.zeros((n_inputs + 1, n_inputs + 1))
-    cross = np.zeros((n_inputs + 1, kernel.shape[1]))
-    for windows, targets in batches:
-        flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
-        targets = np.asarray(targets, dtype=np.float64)
-        gram[:-1, :-1] += flat.T @ flat
-        gram[:-1, -1] += flat.sum(axis=0)
-        gram[-1, -1] += len(flat)
-        cross[:-1] += flat.T @ targets
-        cross[-1] += targets.sum(axis=0)
-    if gram[-1, -1] == 0:
-        return False
-    gram[-1, :-1] = gram[:-1, -1]
-    penalty = HIGHWAY_RIDGE * np.trace(gram[:-1, :-1]) / max(n_inputs, 1) + 1e-12
-    gram[np.arange(n_inputs), np.arange(n_inputs)] += penalty  # the intercept is not penalised
-    try:
-        # The penalty makes the system non-singular: a direct solve, several times faster than
-        # a least-squares one on a thousand inputs.
-        coef = np.linalg.solve(gram, cross)
-    except np.linalg.LinAlgError:
-        coef = np.linalg.lstsq(gram, cross, rcond=None)[0]
-    layer.set_weights([coef[:-1].astype(kernel.dtype), coef[-1].astype(bias.dtype)])
-    return True

@@ -112,3 +112,46 @@ def make_horizon_target(data, target, horizon=1):
     if isinstance(data, pd.DataFrame):
         return X, y
     return X.to_numpy(), y.to_numpy()
+
+
+def target_sources(X, y, target_names=None, feature_names=None, max_step=400):
+    """For each column of y, ``(feature, step)`` when it holds X's column ``feature`` ``step``
+    rows ahead (``y[t] == X[t + step, feature]``), else None.
+
+    Targets named ``<column>_t+<k>`` after a column of X say so; other targets are matched by
+    value against the training rows, for steps up to ``max_step``.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_rows, n_features)
+        Time-ordered rows.
+    y : ndarray of shape (n_rows,) or (n_rows, n_outputs)
+        Their targets, aligned with the rows.
+    target_names, feature_names : list of str or None
+        Names of y's and X's columns, when they have them.
+    """
+    y = np.asarray(y).reshape(len(y), -1)
+    features = (
+        {name: i for i, name in enumerate(feature_names)} if feature_names is not None else {}
+    )
+    sources = []
+    for j in range(y.shape[1]):
+        named = split_horizon_name(target_names[j]) if target_names is not None else None
+        if named is not None and named[0] in features:
+            sources.append((features[named[0]], named[1]))
+        else:
+            sources.append(_matching_column(X, y[:, j], max_step))
+    return sources
+
+
+def _matching_column(X, target, max_step):
+    """The first ``(feature, step)`` with ``target[t] == X[t + step, feature]`` on every row
+    that has both, or None."""
+    n_rows = len(X)
+    for step in range(1, min(max_step, n_rows - 1) + 1):
+        later, now = X[step:], target[: n_rows - step]
+        # A cheap look at the first row before comparing whole columns.
+        for feature in np.flatnonzero(np.isclose(later[0], now[0], rtol=1e-6, atol=0)):
+            if np.allclose(later[:, feature], now, rtol=1e-6, atol=1e-12):
+                return int(feature), step
+    return None

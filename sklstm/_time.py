@@ -59,6 +59,28 @@ def regular_step(index):
     return steps[0] if len(steps) == 1 else None
 
 
+# Rows per season for the common regular steps (a week of days, a year of weeks, months or
+# quarters), by the base of pandas' rule code.
+_SEASONS = {"D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
+
+
+def season_length(step):
+    """Rows per season of a regular time step (a pandas offset), or None: a day's worth of
+    rows for hourly and finer steps, 7 for days, 52 for weeks, 12 for months, 4 for quarters."""
+    if not isinstance(step, pd.offsets.BaseOffset):
+        return None
+    if step.n == 1 and step.rule_code.split("-")[0] in _SEASONS:
+        return _SEASONS[step.rule_code.split("-")[0]]
+    try:
+        delta = pd.Timedelta(step)
+    except (TypeError, ValueError):
+        return None
+    day = pd.Timedelta(days=1)
+    if delta < day and day % delta == pd.Timedelta(0):
+        return int(day // delta)
+    return None
+
+
 class TimeContext:
     """The last rows an estimator was fitted on, and how new rows relate to them in time.
 

@@ -42,20 +42,49 @@ def _unless_single_replica(all_reduce):
     return reduce
 
 
-class EarlyStoppingBest(keras.callbacks.EarlyStopping):
-    """Early stopping that always ends on the best weights.
+class EarlyStoppingBest(keras.callbacks.Callback):
+    """Stop when the validation loss has not improved for ``patience`` epochs, and always end
+    on the best weights (Keras' own callback keeps the last epoch's when training runs out of
+    epochs first).
 
-    Keras' own callback restores the best weights only when it stops training early; when the
-    last epoch is reached first, the model would keep the last epoch's weights instead.
+    Parameters
+    ----------
+    patience : int
+        Epochs without improvement before training stops.
+    start_loss : float, default=None
+        The validation loss of the weights training starts from. When given, those weights
+        are a candidate too: if no epoch beats them, training ends where it began
+        (``best_epoch`` is then -1).
     """
 
-    def __init__(self, patience):
-        super().__init__(monitor="val_loss", patience=patience, restore_best_weights=True)
+    def __init__(self, patience, start_loss=None):
+        super().__init__()
+        self.patience = patience
+        self.start_loss = start_loss
+
+    def on_train_begin(self, logs=None):
+        self.wait = 0
+        self.best_epoch = -1
+        if self.start_loss is None:
+            self.best, self.best_weights = float("inf"), None
+        else:
+            self.best, self.best_weights = self.start_loss, self.model.get_weights()
+
+    def on_epoch_end(self, epoch, logs=None):
+        loss = (logs or {}).get("val_loss")
+        if loss is None:
+            return
+        if loss < self.best:
+            self.best, self.best_epoch, self.wait = loss, epoch, 0
+            self.best_weights = self.model.get_weights()
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.model.stop_training = True
 
     def on_train_end(self, logs=None):
-        if self.stopped_epoch == 0 and self.best_weights is not None:
+        if self.best_weights is not None:
             self.model.set_weights(self.best_weights)
-        super().on_train_end(logs)
 
 
 class EpochProgress(keras.callbacks.Callback):

@@ -8,8 +8,7 @@ persistence), not about fine accuracy; benchmarks/accuracy.py measures that.
 import numpy as np
 import pytest
 
-from sklstm import LSTMForecaster, build_lstm_network, make_horizon_target, sliding_windows
-from sklstm._network import fit_highway
+from sklstm import LSTMForecaster, make_horizon_target, sliding_windows
 from sklstm.datasets import load_hourly_temperatures
 
 N_TRAIN, N_TEST = 24 * 20, 24 * 5
@@ -90,16 +89,48 @@ def test_multi_output_forecast_beats_persistence_for_every_target(hours):
         assert mae(y_test[:, column], y_pred[:, column]) < mae(y_test[:, column], persistence)
 
 
-def test_untrained_network_with_highway_is_the_least_squares_autoregression():
+def test_the_linear_part_shrinks_toward_the_forecast_that_validates_best():
+    from sklstm import _linear
+
+    rng = np.random.default_rng(0)
+    n, window = 400, 6
+    walk = rng.normal(size=n).cumsum()[:, None]  # persistence is the best forecast
+    noise = rng.normal(size=(n, 1))  # the mean is the best forecast
+    for rows, expected in ((walk, "persistence"), (noise, "zero")):
+        windows = np.ascontiguousarray(sliding_windows(rows, window)[window - 1 : -1])
+        y = rows[window:]
+        sources = [(0, 1)]
+        candidates = _linear.anchors(
+            sources, window=window, n_features=1, x_scale=np.ones(1), y_scale=np.ones(1)
+        )
+        blocks = [
+            _linear.Normal.of([(windows[i], y[i])], window, 1)
+            for i in np.array_split(np.arange(len(y)), _linear.N_BLOCKS)
+        ]
+        choice = _linear.select(blocks, candidates)
+        part = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice)
+        assert part.anchor == [expected]
+        if expected == "zero":
+            assert choice[1][0] >= 1  # strongly penalised: noise has nothing to learn
+        else:
+            flat = windows.reshape(len(windows), -1)
+            mae = np.abs(flat @ part.coef + part.intercept - y).mean()
+            assert mae <= 1.02 * np.abs(windows[:, -1] - y).mean()
+
+
+def test_a_tiny_penalty_toward_zero_is_least_squares():
+    from sklstm import _linear
+
     rng = np.random.default_rng(0)
     rows = rng.normal(size=(300, 2))
-    windows = np.ascontiguousarray(sliding_windows(rows, 5)[4:], dtype=np.float32)
+    windows = np.ascontiguousarray(sliding_windows(rows, 5)[4:], dtype=np.float64)
     y = rows[4:, :1] + 0.1 * rng.normal(size=(len(windows), 1))
-    model = build_lstm_network(window=5, n_features=2, units=4, seed=0)
-    assert fit_highway(model, [(windows[:100], y[:100]), (windows[100:], y[100:])])
+    normal = _linear.Normal.of([(windows[:100], y[:100]), (windows[100:], y[100:])], 10, 1)
+    zero = _linear.anchors([None], window=5, n_features=2, x_scale=np.ones(2), y_scale=np.ones(1))
+    part = _linear.fit(normal, zero, (np.array([0]), np.array([1e-10])))
     flat = np.hstack([windows.reshape(len(windows), -1), np.ones((len(windows), 1))])
-    expected = flat @ np.linalg.lstsq(flat, y, rcond=None)[0]
-    np.testing.assert_allclose(model.predict(windows, verbose=0), expected, atol=1e-2)
+    expected = np.linalg.lstsq(flat, y, rcond=None)[0]
+    np.testing.assert_allclose(np.vstack([part.coef, part.intercept]), expected, atol=1e-6)
 
 
 @pytest.mark.slow

@@ -205,6 +205,7 @@ def test_the_file_holds_the_listed_fields_only(fitted):
         "y_scale_",
         "history_",
         "n_iter_",
+        "linear_only_",
         "_y_1d",
         "_target_names",
         "_time",

@@ -1,0 +1,199 @@
+"""The linear part of the network: a ridge regression on the flattened windows that shrinks
+toward a simple forecast, with that forecast and the penalty chosen on time-ordered folds.
+
+Plain least squares on ``window * n_features`` inputs overfits short series, and shrinking
+toward zero pulls forecasts of a trending series toward its mean. Shrinking toward an
+*anchor* avoids both: each output may shrink toward zero, toward persistence (its target's
+own column, last value) or toward the seasonal naive forecast (the same column one season
+back), whichever forecasts the held-out folds best, with a penalty chosen the same way. The
+folds are forward-chaining: each validation block comes after all the rows its fit sees.
+
+Everything is computed from per-block normal equations (Gram matrices), so the windows are
+read once, in batches, and never flattened all at once. Plain NumPy: no Keras here.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+# Penalties tried, relative to the mean diagonal of the normal equations (inputs are
+# standardised, so this is about the fraction of a unit-variance input's signal).
+PENALTIES = np.logspace(-4, 2, 13)
+# Time-ordered blocks of the windows; the folds validate on blocks 2, 3 and 4 (0-based), each
+# fitted on all blocks before it, so every fit sees at least two fifths of the windows.
+N_BLOCKS = 5
+FIRST_VALIDATION_BLOCK = 2
+# Above this many inputs the eigendecompositions of the selection cost seconds each: the
+# penalty stays at the smallest and the anchor is persistence where there is one.
+MAX_SELECTED_INPUTS = 1024
+# Above this many inputs the normal equations themselves are too large (window * n_features
+# squared floats): the linear part is left to training, from zero.
+MAX_INPUTS = 4096
+
+
+@dataclass(frozen=True)
+class Anchor:
+    """A simple forecast to shrink toward: output ``j`` is ``scale[j] * input[position[j]]``
+    (plus an intercept), or zero where ``position[j]`` is -1."""
+
+    name: str
+    position: np.ndarray
+    scale: np.ndarray
+
+    def coefficients(self, n_inputs):
+        coef = np.zeros((n_inputs, len(self.position)))
+        known = self.position >= 0
+        coef[self.position[known], np.flatnonzero(known)] = self.scale[known]
+        return coef
+
+
+def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
+    """The anchors available for outputs whose ``sources`` are known.
+
+    Parameters
+    ----------
+    sources : list of (int, int) or None
+        For each output, ``(feature, step)``: it is the value of input ``feature`` ``step``
+        rows after the window's last row; None where it is not an input's future value.
+    window, n_features : int
+        Shape of a window; the flattened input ``position * n_features + feature`` is
+        ``feature`` at window position ``position`` (the last is ``window - 1``).
+    x_scale, y_scale : ndarray
+        Standard deviations of the inputs and outputs: anchors act on standardised values.
+    season : int or None
+        Rows per season, when the data's frequency has one.
+
+    Returns
+    -------
+    anchors : list of Anchor
+        Always zero; persistence and seasonal naive where at least one output has them.
+    """
+    n_outputs = len(sources)
+    found = [Anchor("zero", np.full(n_outputs, -1), np.zeros(n_outputs))]
+    for name in ("persistence", "seasonal"):
+        position = np.full(n_outputs, -1)
+        scale = np.zeros(n_outputs)
+        for j, source in enumerate(sources):
+            if source is None:
+                continue
+            feature, step = source
+            lag = 0 if name == "persistence" else (-step) % season if season else None
+            if lag is None or lag > window - 1:
+                continue
+            position[j] = (window - 1 - lag) * n_features + feature
+            scale[j] = x_scale[feature] / y_scale[j]
+        if (position >= 0).any():
+            found.append(Anchor(name, position, scale))
+    return found
+
+
+@dataclass(frozen=True)
+class LinearPart:
+    """The fitted linear part: ``inputs @ coef + intercept``, and how it was chosen."""
+
+    coef: np.ndarray
+    intercept: np.ndarray
+    anchor: list
+    penalty: np.ndarray
+
+
+def select(blocks, anchors):
+    """Choose, per output, the anchor and penalty with the least squared error over the
+    forward-chaining folds of ``blocks`` (a list of :class:`Normal` equations in time order).
+
+    Returns ``(anchor_index, penalty)`` arrays, one entry per output.
+    """
+    n_inputs = blocks[0].gram.shape[0] - 1
+    n_outputs = blocks[0].cross.shape[1]
+    if n_inputs > MAX_SELECTED_INPUTS or len(blocks) <= FIRST_VALIDATION_BLOCK:
+        preferred = min(len(anchors) - 1, 1)  # persistence when there is one
+        return np.full(n_outputs, preferred), np.full(n_outputs, PENALTIES[0])
+    errors = np.zeros((len(anchors), len(PENALTIES), n_outputs))
+    for k in range(FIRST_VALIDATION_BLOCK, len(blocks)):
+        train = sum(blocks[:k], Normal.empty(n_inputs, n_outputs))
+        for a, anchor in enumerate(anchors):
+            for p, beta in enumerate(train.solutions(anchor.coefficients(n_inputs), PENALTIES)):
+                errors[a, p] += blocks[k].squared_error(beta)
+    best = errors.reshape(-1, n_outputs).argmin(axis=0)
+    return best // len(PENALTIES), PENALTIES[best % len(PENALTIES)]
+
+
+def fit(normal, anchors, choice):
+    """Fit the linear part on ``normal`` with the chosen anchor and penalty per output."""
+    anchor_index, penalty = choice
+    n_inputs = normal.gram.shape[0] - 1
+    beta = np.empty((n_inputs + 1, len(penalty)))
+    for a, p in set(zip(anchor_index.tolist(), penalty.tolist(), strict=True)):
+        outputs = (anchor_index == a) & (penalty == p)
+        coef = anchors[a].coefficients(n_inputs)
+        beta[:, outputs] = next(normal.solutions(coef, [p]))[:, outputs]
+    return LinearPart(
+        coef=beta[:-1],
+        intercept=beta[-1],
+        anchor=[anchors[a].name for a in anchor_index],
+        penalty=penalty,
+    )
+
+
+@dataclass
+class Normal:
+    """The normal equations of some windows: Gram matrix and cross-products of the inputs
+    bordered by a column of ones (the intercept), and the targets' sums of squares."""
+
+    gram: np.ndarray
+    cross: np.ndarray
+    squares: np.ndarray
+
+    @classmethod
+    def empty(cls, n_inputs, n_outputs):
+        return cls(
+            np.zeros((n_inputs + 1, n_inputs + 1)),
+            np.zeros((n_inputs + 1, n_outputs)),
+            np.zeros(n_outputs),
+        )
+
+    @classmethod
+    def of(cls, batches, n_inputs, n_outputs):
+        """Accumulate over ``(windows, targets)`` batches, so that the flattened windows
+        never exist all at once."""
+        total = cls.empty(n_inputs, n_outputs)
+        for windows, targets in batches:
+            flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
+            flat = np.hstack([flat, np.ones((len(flat), 1))])
+            targets = np.asarray(targets, dtype=np.float64)
+            total.gram += flat.T @ flat
+            total.cross += flat.T @ targets
+            total.squares += (targets**2).sum(axis=0)
+        return total
+
+    def __add__(self, other):
+        return Normal(
+            self.gram + other.gram, self.cross + other.cross, self.squares + other.squares
+        )
+
+    def solutions(self, anchor_coef, penalties):
+        """Yield, for each penalty, the coefficients (intercept last) of the ridge regression
+        that shrinks the slopes toward ``anchor_coef``; the intercept is not penalised."""
+        n = self.gram[-1, -1]
+        mean_x = self.gram[:-1, -1] / n
+        mean_y = self.cross[-1] / n
+        gram = self.gram[:-1, :-1] - n * np.outer(mean_x, mean_x)
+        cross = self.cross[:-1] - n * np.outer(mean_x, mean_y)
+        # Ridge toward the anchor A: B = A + (G + aI)^-1 (C - G A), on centred data.
+        residual_cross = cross - gram @ anchor_coef
+        values, vectors = np.linalg.eigh(gram)
+        values = np.clip(values, 0, None)
+        scale = max(float(np.trace(gram)) / max(len(gram), 1), 1e-12)
+        rotated = vectors.T @ residual_cross
+        for penalty in penalties:
+            slopes = anchor_coef + vectors @ (rotated / (values + penalty * scale)[:, None])
+            intercept = mean_y - mean_x @ slopes
+            yield np.vstack([slopes, intercept])
+
+    def squared_error(self, beta):
+        """Sum of squared errors of ``beta`` (intercept last) on these windows, per output."""
+        return (
+            self.squares
+            - 2 * np.einsum("ij,ij->j", beta, self.cross)
+            + np.einsum("ij,ik,kj->j", beta, self.gram, beta)
+        )
