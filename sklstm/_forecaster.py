@@ -690,6 +690,9 @@ def _format_1_state(state):
 def load(path):
     """Load an estimator written by ``save``.
 
+    The loaded estimator has the saved parameters and fitted state, and predicts exactly as
+    the saved one did; files of earlier sklstm versions are read too.
+
     Parameters
     ----------
     path : str or path-like

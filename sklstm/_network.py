@@ -87,6 +87,10 @@ def build_lstm_network(
 ):
     """Build an uncompiled stack of LSTM layers mapping windows to ``n_outputs`` values.
 
+    A pure function of its arguments: the same arguments give the same network and weights,
+    so it can serve any Keras training loop, e.g. as
+    ``scikeras.wrappers.KerasRegressor(model=build_lstm_network, ...)``.
+
     Parameters
     ----------
     window : int
@@ -121,7 +125,18 @@ def build_lstm_network(
     -------
     model : keras.Model
         Input shape ``(None, window, n_features)``, output shape ``(None, n_outputs)``.
-    """
+
+    See Also
+    --------
+    LSTMForecaster : The estimator that builds, trains and scales this network.
+
+    Examples
+    --------
+    >>> from sklstm import build_lstm_network
+    >>> model = build_lstm_network(window=12, n_features=3, n_outputs=2, units=(16, 8))
+    >>> model.input_shape, model.output_shape
+    ((None, 12, 3), (None, 2))
+        """
     units = (int(units),) if np.ndim(units) == 0 else tuple(int(u) for u in units)
     seeds = iter(np.random.default_rng(seed).integers(0, 2**31 - 1, size=7 * len(units) + 1))
 

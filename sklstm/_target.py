@@ -71,6 +71,10 @@ def make_horizon_target(data, target, horizon=1):
     y : pandas.DataFrame or ndarray of shape (n_rows - horizon, n_targets * horizon)
         For every target, its values 1 .. horizon steps ahead.
 
+    See Also
+    --------
+    LSTMForecaster.forecast : Turns predictions of such targets into future time stamps.
+
     Examples
     --------
     >>> import pandas as pd

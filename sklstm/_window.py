@@ -35,6 +35,10 @@ def sliding_windows(X, window, history=None):
     windows : ndarray of shape (n_rows, window, n_features)
         A strided view: the window axis is not copied.
 
+    See Also
+    --------
+    SlidingWindowTransformer : The same windows as a scikit-learn transformer.
+
     Examples
     --------
     >>> import numpy as np
@@ -200,7 +204,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         return _as_container(windows.reshape(len(rows), -1), self, getattr(X, "index", None))
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features.
+        """Get the names of the output features.
 
         Parameters
         ----------

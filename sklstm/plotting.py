@@ -5,6 +5,7 @@ and Optuna are imported only when a function is called.
 """
 
 import numpy as np
+import pandas as pd
 
 __all__ = [
     "plot_cv_folds",
@@ -25,16 +26,24 @@ def _axes(ax):
 
 def _columns(data, name):
     """(label, values) pairs of a Series, DataFrame or array, with the time axis."""
-    import pandas as pd
-
     if isinstance(data, pd.Series):
-        return data.index, [(data.name if data.name is not None else name, data.to_numpy())]
+        return _time_axis(data.index), [
+            (data.name if data.name is not None else name, data.to_numpy())
+        ]
     if isinstance(data, pd.DataFrame):
-        return data.index, [(str(c), data[c].to_numpy()) for c in data.columns]
+        return _time_axis(data.index), [(str(c), data[c].to_numpy()) for c in data.columns]
     values = np.asarray(data, dtype=float)
     values = values.reshape(len(values), -1)
     labels = [name] if values.shape[1] == 1 else [f"{name} {i}" for i in range(values.shape[1])]
     return np.arange(len(values)), list(zip(labels, values.T, strict=True))
+
+
+def _time_axis(index):
+    """Values matplotlib can place: annual periods as years (they may precede 1677, where
+    time stamps end), other periods as their start time."""
+    if isinstance(index, pd.PeriodIndex):
+        return index.year if index.freqstr.startswith(("Y", "A")) else index.to_timestamp()
+    return index
 
 
 def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=None):
@@ -81,8 +90,6 @@ def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=Non
     >>> ax.get_legend_handles_labels()[1]
     ['y', 'y forecast']
     """
-    import pandas as pd
-
     ax = _axes(ax)
     if n_history is not None:
         history = history.iloc[-int(n_history) :]
@@ -165,8 +172,6 @@ def plot_cv_folds(cv, X, y=None, *, ax=None):
     >>> [t.get_text() for t in ax.get_yticklabels()]
     ['fold 0', 'fold 1', 'fold 2']
     """
-    import pandas as pd
-
     ax = _axes(ax)
     index = getattr(X, "index", None)
     times = index if isinstance(index, pd.DatetimeIndex) else None

@@ -10,11 +10,10 @@ the docstring and numpydoc's errors; ``python -m numpydoc.validate sklstm.plotti
 import inspect
 
 import pytest
+from numpydoc import validate as numpydoc_validation
 
 import sklstm
 from sklstm import datasets, plotting
-
-numpydoc_validation = pytest.importorskip("numpydoc.validate")
 
 # Codes ignored everywhere, with scikit-learn's reason.
 IGNORED = {
@@ -25,16 +24,6 @@ IGNORED = {
 # Codes checked on classes and functions but not on methods: a method is explained by its
 # class's extended summary, See Also and Examples (scikit-learn ignores the same three).
 IGNORED_FOR_METHODS = {"ES01", "SA01", "EX01"}
-
-# Docstrings that fail today in modules being rewritten by other changes, with the codes that
-# fail. They run as non-strict expected failures; delete an entry when its docstring passes.
-DOCSTRINGS_BEING_FIXED = {
-    "sklstm.build_lstm_network": "ES01 no extended summary, SA01 no See Also, EX01 no Examples",
-    "sklstm.load": "ES01 no extended summary",
-    "sklstm.make_horizon_target": "SA01 no See Also",
-    "sklstm.sliding_windows": "SA01 no See Also",
-    "sklstm.SlidingWindowTransformer.get_feature_names_out": "SS05 summary starts 'Names'",
-}
 
 
 def _defined_in_sklstm(member):
@@ -78,13 +67,7 @@ def _errors(path, is_method):
 
 
 @pytest.mark.parametrize(("name", "path", "is_method"), PUBLIC, ids=[p[0] for p in PUBLIC])
-def test_docstring(name, path, is_method, request):
-    if name in DOCSTRINGS_BEING_FIXED:
-        request.applymarker(
-            pytest.mark.xfail(
-                reason=f"docstring being fixed: {DOCSTRINGS_BEING_FIXED[name]}", strict=False
-            )
-        )
+def test_docstring(name, path, is_method):
     result, errors = _errors(path, is_method)
     if errors:
         listed = "\n".join(f" - {code}: {message}" for code, message in errors)
@@ -93,12 +76,6 @@ def test_docstring(name, path, is_method, request):
             f"{listed}\n\nThe docstring:\n{result['docstring']}",
             pytrace=False,
         )
-
-
-def test_expected_failures_name_checked_objects():
-    # An entry for a renamed or removed object would silently stop meaning anything.
-    checked = {name for name, _, _ in PUBLIC}
-    assert set(DOCSTRINGS_BEING_FIXED) <= checked, set(DOCSTRINGS_BEING_FIXED) - checked
 
 
 def test_every_public_name_is_checked():
