@@ -1,5 +1,7 @@
 """LSTMForecaster: a scikit-learn regressor over time-ordered rows."""
 
+import contextlib
+import logging
 import warnings
 from numbers import Integral, Real
 
@@ -70,7 +72,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         the target's own column among the inputs: targets named ``<column>_t+<k>``, as
         :func:`~sklstm.make_horizon_target` names them, or values found in X. The linear part
         is fitted before training and stays fixed; the LSTM learns what it misses, and is
-        left out when it does not lower the validation loss (see ``linear_only_``).
+        left out unless it clearly lowers the validation loss (see ``linear_only_``).
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step ("last") or mean from the LSTM's input, so the LSTM
         models the shape of the recent past and the highway carries its level.
@@ -110,9 +112,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     n_iter_ : int
         Number of epochs run.
     linear_only_ : bool
-        True when no epoch of the LSTM lowered the validation loss of the linear part alone:
-        the LSTM is left out (its output weights at zero) and the linear part is refitted on
-        every training window. Always False without ``highway`` or ``early_stopping``.
+        True when the trained network did not lower the validation loss of the linear part
+        alone by more than twice its standard error: the LSTM is left out (its output weights
+        at zero) and the linear part is refitted on every training window. Always False
+        without ``highway`` or ``early_stopping``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -321,42 +324,55 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             loss=_KERAS_LOSSES[self.loss],
         )
         train = slice(0, n_train)
+        val = slice(n_train, None)
         fit_kwargs = {"callbacks": []}
-        stopping = None
         if n_train < len(y):
-            val = slice(n_train, None)
-            # With a linear part the untrained LSTM adds nothing: the linear part alone is a
-            # candidate, and it is kept when no epoch does better on the validation windows.
-            start_loss = None if linear is None else self._loss_on(model, windows, val, y)
-            stopping = EarlyStoppingBest(self.patience, start_loss=start_loss)
             fit_kwargs["validation_data"] = self._dataset(windows, val, y)
-            fit_kwargs["callbacks"].append(stopping)
+            fit_kwargs["callbacks"].append(EarlyStoppingBest(self.patience))
         fit_kwargs["callbacks"].extend(self.callbacks or [])
-        history = model.fit(
-            self._dataset(windows, train, y, shuffle_seed=seed),
-            epochs=self.epochs,
-            verbose=self.verbose,
-            shuffle=False,  # the dataset shuffles itself, with our seed
-            **fit_kwargs,
-        )
-        linear_only = linear is not None and stopping is not None and stopping.best_epoch < 0
-        if linear_only:
-            # The LSTM's head is back at zero: refit the linear part on every window, the
-            # validation windows (the most recent) included.
-            linear.set_on(model, linear.every_window)
+        with _retracing_warnings_silenced():
+            history = model.fit(
+                self._dataset(windows, train, y, shuffle_seed=seed),
+                epochs=self.epochs,
+                verbose=self.verbose,
+                shuffle=False,  # the dataset shuffles itself, with our seed
+                **fit_kwargs,
+            )
         losses = {key: [float(v) for v in values] for key, values in history.history.items()}
+        linear_only = (
+            linear is not None
+            and n_train < len(y)
+            and not self._lstm_improves(model, linear.training, windows, val, y)
+        )
+        if linear_only:
+            # The LSTM's output weights to zero, and the linear part refitted on every window,
+            # the validation windows (the most recent) included.
+            head = model.get_layer("lstm_head")
+            head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+            linear.set_on(model, linear.every_window)
         return model, losses, linear_only
 
-    def _loss_on(self, model, windows, select, y):
-        """The training loss of ``model`` on the windows ``select`` picks."""
+    def _lstm_improves(self, model, linear, windows, select, y):
+        """Whether the trained network's loss on the validation windows is lower than the
+        linear part's by more than twice its standard error (paired over the windows).
+
+        The best epoch was chosen on these windows, which flatters the network; on short
+        series a few validation windows cannot tell a real gain from that luck.
+        """
         import keras
 
         loss = keras.losses.get(_KERAS_LOSSES[self.loss])
-        total = 0.0
+        gains = []
         for batch, targets in windows.batches(select, y, batch_size=PREDICT_BATCH):
-            values = loss(targets, model(batch, training=False))
-            total += float(keras.ops.sum(values))
-        return total / len(range(len(y))[select])
+            flat = batch.reshape(len(batch), -1).astype(np.float64)
+            linear_pred = (flat @ linear.coef + linear.intercept).astype(np.float32)
+            network = keras.ops.convert_to_numpy(loss(targets, model(batch, training=False)))
+            alone = keras.ops.convert_to_numpy(loss(targets, linear_pred))
+            gains.append(alone.astype(np.float64) - network)
+        gains = np.concatenate(gains)
+        if len(gains) < 2:
+            return bool(gains.mean() > 0)
+        return bool(gains.mean() > 2 * gains.std(ddof=1) / np.sqrt(len(gains)))
 
     def _warn_if_off_cudnn(self):
         from ._network import cudnn_blockers, gpu_available
@@ -642,6 +658,29 @@ class _LinearStart:
         layer = model.get_layer("highway")
         kernel, bias = layer.get_weights()
         layer.set_weights([linear.coef.astype(kernel.dtype), linear.intercept.astype(bias.dtype)])
+
+
+@contextlib.contextmanager
+def _retracing_warnings_silenced():
+    """Drop TensorFlow's warning that a function was retraced, for the duration of one fit.
+
+    Every fit builds a fresh network, whose training step is traced once; TensorFlow counts
+    the traces of all networks' steps together and, from the fifth fit in a process (cross-
+    validation, searches), warns about "excessive retracing" that is not happening. Only that
+    message, only during the fit: the user's logging is otherwise untouched.
+    """
+    logger = logging.getLogger("tensorflow")
+    quiet = _DropRetracing()
+    logger.addFilter(quiet)
+    try:
+        yield
+    finally:
+        logger.removeFilter(quiet)
+
+
+class _DropRetracing(logging.Filter):
+    def filter(self, record):
+        return "triggered tf.function retracing" not in record.getMessage()
 
 
 # The fitted state a model file holds besides the time context and the network: listed here,

@@ -44,39 +44,28 @@ def _unless_single_replica(all_reduce):
 
 class EarlyStoppingBest(keras.callbacks.Callback):
     """Stop when the validation loss has not improved for ``patience`` epochs, and always end
-    on the best weights (Keras' own callback keeps the last epoch's when training runs out of
-    epochs first).
+    on the best epoch's weights (Keras' own callback keeps the last epoch's when training runs
+    out of epochs first).
 
     Parameters
     ----------
     patience : int
         Epochs without improvement before training stops.
-    start_loss : float, default=None
-        The validation loss of the weights training starts from. When given, those weights
-        are a candidate too: if no epoch beats them, training ends where it began
-        (``best_epoch`` is then -1).
     """
 
-    def __init__(self, patience, start_loss=None):
+    def __init__(self, patience):
         super().__init__()
         self.patience = patience
-        self.start_loss = start_loss
 
     def on_train_begin(self, logs=None):
-        self.wait = 0
-        self.best_epoch = -1
-        if self.start_loss is None:
-            self.best, self.best_weights = float("inf"), None
-        else:
-            self.best, self.best_weights = self.start_loss, self.model.get_weights()
+        self.wait, self.best, self.best_weights = 0, float("inf"), None
 
     def on_epoch_end(self, epoch, logs=None):
         loss = (logs or {}).get("val_loss")
         if loss is None:
             return
         if loss < self.best:
-            self.best, self.best_epoch, self.wait = loss, epoch, 0
-            self.best_weights = self.model.get_weights()
+            self.wait, self.best, self.best_weights = 0, loss, self.model.get_weights()
             return
         self.wait += 1
         if self.wait >= self.patience:
