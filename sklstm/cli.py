@@ -380,6 +380,11 @@ def run_forecast(
         trained.fit(X_train, y_train)
         model = trained
         print(f"Trained {model.n_iter_} epochs in {time.perf_counter() - started:.0f} s.")
+        if model.linear_only_:
+            print(
+                "The LSTM did not beat its linear part on the validation rows: it is left "
+                "out, and the forecasts are the linear part's."
+            )
     predictions = {"LSTMForecaster": model.predict(X_test)}
     predictions.update(_evaluation.baseline_predictions(X_train, y_train, X_test, window))
     scores = _evaluation.score_table(y_test, predictions, targets)
