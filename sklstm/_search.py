@@ -3,18 +3,40 @@
 import difflib
 import os
 import warnings
+from copy import deepcopy
 from numbers import Integral, Real
 
 import numpy as np
+import optuna
+from optuna.distributions import (
+    BaseDistribution,
+    CategoricalDistribution,
+    FloatDistribution,
+    IntDistribution,
+)
+from optuna.storages.journal import JournalFileBackend
+from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
+from sklearn.metrics import check_scoring
 from sklearn.model_selection import TimeSeriesSplit, check_cv
-from sklearn.utils import check_random_state
+from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted, indexable
 
-from ._sklearn_private import Interval, _fit_context
-from ._trial_worker import fit_and_score
+from ._forecaster import LSTMForecaster
+from ._sklearn_private import HasMethods, Interval, StrOptions, _fit_context
+from ._trial_worker import fit_and_score, fit_fold, make_workers
+from ._window import SlidingWindowTransformer
 
 _MAX_SEED = 2**31 - 1
+# fits_per_process="auto" with several jobs: of the values that docs/tuning.md measured
+# ("Memory: in this process or in worker processes"), the one with the lower peak.
+_FITS_PER_WORKER = 5
+_FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+_STORAGE_FORMS = (
+    "None, a database URL (sqlite:///path/to/file.db, postgresql://user:password@host/db, "
+    "mysql://user:password@host/db) whose driver is installed, or the path of an Optuna "
+    "journal file ending in .log or .journal"
+)
 
 
 class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
@@ -24,10 +46,11 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
     order and scores it on the fold's test rows (which take their true preceding window from
     the training rows). After each fold the running mean of the fold scores is reported to the
     pruner at step = fold index, so every trial's curve is compared with the other trials' at
-    the same fold: poor candidates stop after their first folds. Fits run in worker processes
-    that are replaced every ``fits_per_process`` fits, so a long search does not accumulate
-    what TensorFlow keeps per process. The user guide's "Hyper-parameter search" page describes
-    storages, resuming, several workers and the measured savings.
+    the same fold: poor candidates stop after their first folds. One job fits in this process;
+    several jobs fit in worker processes, each replaced after a few fits so that a long
+    search does not accumulate what TensorFlow keeps per process. The user guide's
+    "Hyper-parameter search" page describes storages, resuming, several workers and the
+    measured memory.
 
     Parameters
     ----------
@@ -63,15 +86,17 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         None uses a ``TPESampler`` seeded from ``random_state``.
     storage : str, default=None
         Where the study lives. None: in memory. A database URL (``"sqlite:///search.db"``,
-        ``"postgresql://user@host/db"``) or a journal file path ending in ``.log`` or
-        ``.journal``: the study survives the process, so a rerun with the same
-        ``study_name`` resumes it and workers on other processes or machines share it.
+        ``"postgresql://user@host/db"``, ``"mysql://user@host/db"``) or a journal file path
+        ending in ``.log`` or ``.journal``: the study survives the process, so a rerun with
+        the same ``study_name`` resumes it and workers on other processes or machines share
+        it. A storage that cannot be opened raises a ValueError before any trial.
     study_name : str, default=None
         Name of the study in ``storage``; an existing study of that name is resumed. None
         creates a new study with a generated name.
     n_jobs : int, default=1
-        Trials run at the same time, each fitting in its own worker process; -1 uses one per
-        CPU core. TensorFlow in each worker gets ``cores // n_jobs`` threads.
+        Trials run at the same time; -1 uses one per CPU core. More than one job fits in
+        worker processes (see ``fits_per_process``), where TensorFlow gets
+        ``cores // n_jobs`` threads.
     random_state : int, RandomState instance or None, default=None
         Seeds the default sampler and, when the forecaster's own ``random_state`` is None,
         every fit. With an int and ``n_jobs=1``, a search is reproducible.
@@ -80,12 +105,14 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
     allow_lookahead : bool, default=False
         Accept a ``cv`` whose training folds hold rows after their test rows (KFold,
         shuffled splits). Such scores let a model learn from the future it is scored on.
-    fits_per_process : int or None, default=5
-        Fits a worker process runs before it is replaced by a fresh one (the old one has
-        exited before its successor starts). Each replacement costs a TensorFlow import
-        (seconds) and gives back whatever the worker's fits left behind (about 1.4 MB per fit
-        of a small model). None fits in this process instead: no start-up cost, TensorFlow
-        loads here, and ``n_jobs`` must be 1.
+    fits_per_process : "auto", int or None, default="auto"
+        Where the fits run. None: in this process (TensorFlow loads here, no start-up cost;
+        ``n_jobs`` must be 1). An int: in worker processes, each replaced by a fresh one
+        after that many fits (the old one has exited before its successor starts), which
+        gives back what the fits left in the process at the cost of a TensorFlow import
+        (seconds) per replacement. "auto": in this process for one job, otherwise in workers
+        replaced every 5 fits. The user guide's "Hyper-parameter search" page measures both
+        (``docs/tuning.md``, "Memory").
     heartbeat_interval : int, default=60
         Seconds between a running trial's heartbeats in a database storage. A trial whose
         worker died is marked failed after twice this time and run again (up to 3 times).
@@ -121,8 +148,18 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     Notes
     -----
-    Worker processes are started with the "spawn" method: a script that calls ``fit`` must
-    guard its entry point with ``if __name__ == "__main__":``.
+    No ``if __name__ == "__main__":`` guard is needed: worker processes are started by
+    joblib's loky executor, which does not run the caller's main module again, so ``fit``
+    works from a plain script, a notebook or a module with any ``n_jobs``.
+
+    A trial whose worker died (killed, out of memory) stays RUNNING in the storage until it
+    is found stale. With a database storage, ``fit`` fails such trials when it starts and
+    when it ends (as every new trial does), once their heartbeat is older than twice
+    ``heartbeat_interval``, and queues a retry of each (a WAITING trial with the same
+    parameters, run first by the next search that still has trials to run). A journal file
+    has no heartbeat: a dead worker's trial stays RUNNING for good and is never retried
+    (it does not count towards ``n_trials``); use SQLite or PostgreSQL where workers may
+    be killed.
 
     Examples
     --------
@@ -132,8 +169,7 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
     >>> X, y = make_horizon_target(load_seattle_weather()[:150], "temp_max", horizon=1)
     >>> space = {"units": optuna.distributions.IntDistribution(2, 8)}
     >>> search = LSTMSearchCV(
-    ...     LSTMForecaster(window=5, epochs=1), space, n_trials=2, cv=2, random_state=0,
-    ...     fits_per_process=None,  # fit here: the fastest for a tiny search
+    ...     LSTMForecaster(window=5, epochs=1), space, n_trials=2, cv=2, random_state=0
     ... ).fit(X, y)
     >>> sorted(search.best_params_), search.n_trials_
     (['units'], 2)
@@ -142,22 +178,30 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
     """
 
     _parameter_constraints = {
-        "estimator": "no_validation",
+        "estimator": [HasMethods(["fit"])],
         "param_distributions": [dict, callable, None],
         "n_trials": [Interval(Integral, 1, None, closed="left")],
         "timeout": [Interval(Real, 0, None, closed="neither"), None],
         "cv": ["cv_object"],
         "scoring": [str, callable, None],
         "refit": ["boolean"],
-        "pruner": "no_validation",  # "auto", None or an Optuna pruner: checked in fit,
-        "sampler": "no_validation",
+        # Duck-typed like scikit-learn's "estimator": any object with Optuna's interface.
+        "pruner": [StrOptions({"auto"}), HasMethods(["prune"]), None],
+        "sampler": [
+            HasMethods(["infer_relative_search_space", "sample_relative", "sample_independent"]),
+            None,
+        ],
         "storage": [str, None],
         "study_name": [str, None],
         "n_jobs": [Integral, None],
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "allow_lookahead": ["boolean"],
-        "fits_per_process": [Interval(Integral, 1, None, closed="left"), None],
+        "fits_per_process": [
+            Interval(Integral, 1, None, closed="left"),
+            StrOptions({"auto"}),
+            None,
+        ],
         "heartbeat_interval": [Interval(Integral, 1, None, closed="left")],
     }
 
@@ -179,7 +223,7 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         allow_lookahead=False,
-        fits_per_process=5,
+        fits_per_process="auto",
         heartbeat_interval=60,
     ):
         self.estimator = estimator
@@ -200,6 +244,23 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         self.fits_per_process = fits_per_process
         self.heartbeat_interval = heartbeat_interval
 
+    def __sklearn_tags__(self):
+        # As scikit-learn's BaseSearchCV: the search predicts with a fitted clone of its
+        # estimator, so it is a regressor (and takes the inputs) where the estimator does.
+        tags = super().__sklearn_tags__()
+        inner = get_tags(self.estimator)
+        tags.estimator_type = inner.estimator_type
+        tags.classifier_tags = deepcopy(inner.classifier_tags)
+        tags.regressor_tags = deepcopy(inner.regressor_tags)
+        tags.target_tags.multi_output = inner.target_tags.multi_output
+        tags.input_tags.pairwise = inner.input_tags.pairwise
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.array_api_support = inner.array_api_support
+        # Reproducible as documented: a seeded sampler and fits, and one job (with several,
+        # what the sampler has seen depends on which trial finishes first).
+        tags.non_deterministic = self.random_state is None or self.n_jobs not in (1, None)
+        return tags
+
     # -- fitting -----------------------------------------------------------------------------
 
     @_fit_context(prefer_skip_nested_validation=False)
@@ -218,32 +279,54 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         self : LSTMSearchCV
             The fitted search.
         """
-        import optuna
-
         X, y = indexable(X, y)
-        prefix, forecaster, sees_rows = _find_forecaster(self.estimator)
-        splits = _time_ordered_splits(self.cv, X, y, self.allow_lookahead)
-        n_jobs = _n_workers(self.n_jobs)
-        if n_jobs > 1 and self.fits_per_process is None:
-            raise ValueError(
-                f"n_jobs={self.n_jobs} runs fits in worker processes: set fits_per_process to "
-                "an int (e.g. 5), or n_jobs=1 to fit in this process."
-            )
         rng = check_random_state(self.random_state)
+        splits = _time_ordered_splits(self.cv, X, y, self.allow_lookahead)
+        n_jobs, fits_per_process = _where_to_fit(self.n_jobs, self.fits_per_process)
+        base, space = self._candidates(splits, rng)
+        # Assigned before the trials run, so that an interrupted search still shows its study.
+        self.study_ = self._open_study(rng)
+        self.n_splits_ = len(splits)
+
+        data = {"estimator": base, "X": X, "y": y, "splits": splits, "scoring": self.scoring}
+        with _Fits(data, n_jobs, fits_per_process) as fits:
+            _run_trials(
+                self.study_,
+                _Objective(space, fits, len(splits)),
+                n_trials=self.n_trials,
+                timeout=self.timeout,
+                n_jobs=n_jobs,
+                show_progress_bar=self.verbose > 0,
+            )
+
+        self.n_trials_ = len(self.study_.get_trials(deepcopy=False, states=_FINISHED))
+        self.cv_results_ = _cv_results(self.study_, len(splits))
+        self.best_index_, self.best_params_, self.best_score_ = _best_trial(
+            self.study_, self.cv_results_, self.n_trials_
+        )
+        if self.refit:
+            self.best_estimator_ = clone(base).set_params(**self.best_params_).fit(X, y)
+            if hasattr(self.best_estimator_, "n_features_in_"):
+                self.n_features_in_ = self.best_estimator_.n_features_in_
+        return self
+
+    def _candidates(self, splits, rng):
+        """The estimator every candidate is cloned from, and the space of their parameters."""
+        prefix, forecaster, sees_rows = _find_forecaster(self.estimator)
         base = clone(self.estimator)
         if self.random_state is not None and forecaster.random_state is None:
             # One seed for every candidate, so that they differ by their parameters only.
             base.set_params(**{f"{prefix}random_state": int(rng.randint(_MAX_SEED))})
-        valid = set(base.get_params(deep=True))
         space = self.param_distributions
         if space is None:
             min_train = min(len(train) for train, _ in splits)
             space = _default_space(forecaster, prefix, min_train, sees_rows)
-        if not callable(space):
-            space = _resolve_names(space, valid, prefix, type(self.estimator).__name__)
-            _check_distributions(space)
+        valid = set(base.get_params(deep=True))
+        return base, _Space(space, valid, prefix, type(self.estimator).__name__)
 
-        self.study_ = optuna.create_study(
+    def _open_study(self, rng):
+        """Create the study, or load the one of ``study_name`` from ``storage``."""
+        return optuna.create_study(
             storage=_make_storage(self.storage, self.heartbeat_interval),
             study_name=self.study_name,
             load_if_exists=True,
@@ -251,65 +334,19 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
             sampler=self._sampler(rng),
             pruner=self._pruner(),
         )
-        self.n_splits_ = len(splits)
-        data = {"estimator": base, "X": X, "y": y, "splits": splits, "scoring": self.scoring}
-        fits = _Fits(data, n_jobs, self.fits_per_process)
-        objective = _Objective(space, valid, prefix, fits, len(splits), type(self.estimator))
-        finished = (optuna.trial.TrialState.COMPLETE, optuna.trial.TrialState.PRUNED)
-        remaining = self.n_trials - len(self.study_.get_trials(deepcopy=False, states=finished))
-        try:
-            if remaining > 0:
-                self.study_.optimize(
-                    objective,
-                    n_trials=remaining,
-                    timeout=self.timeout,
-                    n_jobs=n_jobs,
-                    # Other workers on the same storage count too: stop at the study's total.
-                    callbacks=[optuna.study.MaxTrialsCallback(self.n_trials, states=finished)],
-                    show_progress_bar=self.verbose > 0,
-                )
-        finally:
-            fits.close()
-
-        self.n_trials_ = len(self.study_.get_trials(deepcopy=False, states=finished))
-        self.cv_results_ = _cv_results(self.study_, len(splits))
-        complete = optuna.trial.TrialState.COMPLETE
-        if not self.study_.get_trials(deepcopy=False, states=(complete,)):
-            raise ValueError(
-                f"No trial of the study completed ({self.n_trials_} finished, all pruned): "
-                "raise n_trials, or pass pruner=None."
-            )
-        best = self.study_.best_trial
-        self.best_index_ = int(np.flatnonzero(self.cv_results_["number"] == best.number)[0])
-        self.best_params_ = dict(self.cv_results_["params"][self.best_index_])
-        self.best_score_ = float(best.value)
-        if self.refit:
-            self.best_estimator_ = clone(base).set_params(**self.best_params_).fit(X, y)
-            if hasattr(self.best_estimator_, "n_features_in_"):
-                self.n_features_in_ = self.best_estimator_.n_features_in_
-        return self
 
     def _sampler(self, rng):
         if self.sampler is not None:
             return self.sampler
-        import optuna
-
         return optuna.samplers.TPESampler(seed=int(rng.randint(_MAX_SEED)))
 
     def _pruner(self):
-        import optuna
-
         if self.pruner is None:
             return optuna.pruners.NopPruner()
-        if isinstance(self.pruner, str) and self.pruner == "auto":
+        if self.pruner == "auto":
             # Three start-up trials rather than five: 1.2x fewer epochs on the pruning benchmark
-            # (docs/search.md), with the same best score.
+            # (docs/tuning.md), with the same best score.
             return optuna.pruners.PercentilePruner(25.0, n_startup_trials=3, n_warmup_steps=0)
-        if not isinstance(self.pruner, optuna.pruners.BasePruner):
-            raise ValueError(
-                "The 'pruner' parameter of LSTMSearchCV must be 'auto', None or an "
-                f"optuna.pruners.BasePruner. Got {self.pruner!r} instead."
-            )
         return self.pruner
 
     # -- delegating --------------------------------------------------------------------------
@@ -345,8 +382,6 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
         score : float
             Greater is better.
         """
-        from sklearn.metrics import check_scoring
-
         check_is_fitted(self, "best_estimator_")
         return check_scoring(self.best_estimator_, scoring=self.scoring)(self.best_estimator_, X, y)
 
@@ -356,9 +391,6 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
 
 def _find_forecaster(estimator):
     """Return (parameter prefix, the LSTMForecaster, whether it receives raw rows)."""
-    from ._forecaster import LSTMForecaster
-    from ._window import SlidingWindowTransformer
-
     if isinstance(estimator, LSTMForecaster):
         return "", estimator, True
     sees_rows = True
@@ -374,12 +406,6 @@ def _find_forecaster(estimator):
 
 
 def _default_space(forecaster, prefix, min_train, sees_rows):
-    from optuna.distributions import (
-        CategoricalDistribution,
-        FloatDistribution,
-        IntDistribution,
-    )
-
     space = {
         "units": IntDistribution(4, 128, log=True),
         "n_layers": IntDistribution(1, 3),
@@ -394,6 +420,29 @@ def _default_space(forecaster, prefix, min_train, sees_rows):
     if sees_rows and high > low:
         space["window"] = IntDistribution(low, high)
     return {prefix + name: dist for name, dist in space.items()}
+
+
+class _Space:
+    """Turns a trial into candidate parameters, named as ``set_params`` names them.
+
+    A dict of distributions is checked here, before any trial; a callable space can only be
+    checked on the parameters it returns, at the start of each trial (still before its fits).
+    """
+
+    def __init__(self, space, valid, prefix, estimator_name):
+        self.valid = valid
+        self.prefix = prefix
+        self.estimator_name = estimator_name
+        if callable(space):
+            self.space = space
+        else:
+            self.space = _resolve_names(space, valid, prefix, estimator_name)
+            _check_distributions(self.space)
+
+    def __call__(self, trial):
+        if callable(self.space):
+            return _resolve_names(self.space(trial), self.valid, self.prefix, self.estimator_name)
+        return {name: _suggest(trial, name, dist) for name, dist in self.space.items()}
 
 
 def _resolve_names(space, valid, prefix, estimator_name):
@@ -423,8 +472,6 @@ def _unknown_name_message(name, valid, estimator_name):
 
 
 def _check_distributions(space):
-    from optuna.distributions import BaseDistribution
-
     for name, dist in space.items():
         if not isinstance(dist, BaseDistribution):
             raise ValueError(
@@ -435,12 +482,6 @@ def _check_distributions(space):
 
 
 def _suggest(trial, name, dist):
-    from optuna.distributions import (
-        CategoricalDistribution,
-        FloatDistribution,
-        IntDistribution,
-    )
-
     if isinstance(dist, IntDistribution):
         return trial.suggest_int(name, dist.low, dist.high, step=dist.step, log=dist.log)
     if isinstance(dist, FloatDistribution):
@@ -457,7 +498,13 @@ def _time_ordered_splits(cv, X, y, allow_lookahead):
     """The (train, test) index pairs, refused when training rows follow test rows."""
     if cv is None or isinstance(cv, Integral):
         cv = TimeSeriesSplit(5 if cv is None else int(cv))
-    splits = [(np.asarray(train), np.asarray(test)) for train, test in check_cv(cv).split(X, y)]
+    splitter = check_cv(cv)
+    try:
+        splits = [(np.asarray(train), np.asarray(test)) for train, test in splitter.split(X, y)]
+    except ValueError as exc:  # e.g. more folds than rows: name the search's input too
+        n_rows = len(X)
+        rows = f"{n_rows} sample{'' if n_rows == 1 else 's'}"
+        raise ValueError(f"cv={cv!r} cannot split X ({rows}): {exc}") from exc
     if allow_lookahead:
         return splits
     for k, (train, test) in enumerate(splits):
@@ -473,35 +520,43 @@ def _time_ordered_splits(cv, X, y, allow_lookahead):
 # -- running the fits --------------------------------------------------------------------------
 
 
-def _n_workers(n_jobs):
-    cores = os.cpu_count() or 1
+def _where_to_fit(n_jobs, fits_per_process):
+    """Return (number of jobs, fits per worker process, or None to fit in this process)."""
     if n_jobs is None:
-        return 1
-    return max(1, cores + 1 + n_jobs if n_jobs < 0 else n_jobs)
+        n_jobs = 1
+    elif n_jobs < 0:  # -1: one per core, -2: all cores but one, ...
+        n_jobs = (os.cpu_count() or 1) + 1 + n_jobs
+    n_jobs = max(1, n_jobs)
+    if fits_per_process == "auto":
+        # One job fits here: no worker to start, and nothing to re-run in the caller's script.
+        fits_per_process = None if n_jobs == 1 else _FITS_PER_WORKER
+    if n_jobs > 1 and fits_per_process is None:
+        raise ValueError(
+            f"n_jobs={n_jobs} runs fits in worker processes: set fits_per_process to 'auto' "
+            "or an int (e.g. 5), or n_jobs=1 to fit in this process."
+        )
+    return n_jobs, fits_per_process
 
 
 class _Fits:
-    """Runs (params, fold) fits in recycled worker processes, or here."""
+    """Runs (params, fold) fits in this process, or in recycled worker processes."""
 
     def __init__(self, data, n_jobs, fits_per_process):
         self._data = data
         self._workers = None
         if fits_per_process is not None:
-            from ._trial_worker import RecycledWorkers, init_worker
-
             threads = max(1, (os.cpu_count() or 1) // n_jobs)
-            self._workers = RecycledWorkers(
-                n_jobs, fits_per_process, init_worker, (*data.values(), threads)
-            )
+            self._workers = make_workers(n_jobs, fits_per_process, data, threads)
 
     def __call__(self, params, fold):
         if self._workers is None:
             return fit_and_score(params, fold, **self._data)
-        from ._trial_worker import fit_fold
-
         return self._workers.run(fit_fold, params, fold)
 
-    def close(self):
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
         if self._workers is not None:
             self._workers.close()
 
@@ -509,21 +564,13 @@ class _Fits:
 class _Objective:
     """One trial: suggest parameters, fit the folds in time order, report the running mean."""
 
-    def __init__(self, space, valid, prefix, fits, n_splits, estimator_type):
+    def __init__(self, space, fits, n_splits):
         self.space = space
-        self.valid = valid
-        self.prefix = prefix
         self.fits = fits
         self.n_splits = n_splits
-        self.estimator_name = estimator_type.__name__
 
     def __call__(self, trial):
-        import optuna
-
-        if callable(self.space):
-            params = _resolve_names(self.space(trial), self.valid, self.prefix, self.estimator_name)
-        else:
-            params = {name: _suggest(trial, name, dist) for name, dist in self.space.items()}
+        params = self.space(trial)
         trial.set_user_attr("params", params)
         scores, epochs, seconds = [], 0, 0.0
         for fold in range(self.n_splits):
@@ -541,6 +588,33 @@ class _Objective:
         return float(np.mean(scores))
 
 
+def _run_trials(study, objective, *, n_trials, timeout, n_jobs, show_progress_bar):
+    """Run the trials the study lacks to hold ``n_trials`` finished ones."""
+    # Optuna fails stale trials only when a trial starts: a resumed study with nothing left to
+    # run, or one whose last worker was killed, would keep a dead worker's trial RUNNING.
+    _fail_stale_trials(study)
+    remaining = n_trials - len(study.get_trials(deepcopy=False, states=_FINISHED))
+    if remaining > 0:
+        study.optimize(
+            objective,
+            n_trials=remaining,
+            timeout=timeout,
+            n_jobs=n_jobs,
+            # Other workers on the same storage count too: stop at the study's total.
+            callbacks=[optuna.study.MaxTrialsCallback(n_trials, states=_FINISHED)],
+            show_progress_bar=show_progress_bar,
+        )
+    _fail_stale_trials(study)
+
+
+def _fail_stale_trials(study):
+    """Fail the trials whose heartbeat stopped and queue their retries (database storages)."""
+    with warnings.catch_warnings():
+        # Experimental in Optuna, which the user did not choose and should not be warned about.
+        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+        optuna.storages.fail_stale_trials(study)
+
+
 # -- storages and results ----------------------------------------------------------------------
 
 
@@ -548,15 +622,29 @@ def _make_storage(storage, heartbeat_interval):
     """An Optuna storage from a URL or journal path; None stays in memory."""
     if storage is None:
         return None
-    import optuna
+    try:
+        if "://" not in storage and storage.endswith((".log", ".journal")):
+            return _journal_storage(storage)
+        return _database_storage(storage, heartbeat_interval)
+    except Exception as exc:
+        # Whatever SQLAlchemy, its drivers or the file system raise (an unknown dialect, a
+        # missing driver, an unreachable server, a missing directory) means the same to the
+        # user: this string does not open a storage. The cause stays chained.
+        reason = str(exc) if exc.__cause__ is None else f"{exc} ({exc.__cause__})"
+        raise ValueError(
+            f"The 'storage' parameter of LSTMSearchCV must be {_STORAGE_FORMS}. Got "
+            f"{storage!r} instead, which cannot be opened: {reason}"
+        ) from exc
 
-    if "://" not in storage and storage.endswith((".log", ".journal")):
-        from optuna.storages.journal import JournalFileBackend
 
-        # Journal files have no heartbeat: a trial whose worker died stays RUNNING.
-        return optuna.storages.JournalStorage(JournalFileBackend(storage))
+def _journal_storage(path):
+    # Journal files have no heartbeat: a trial whose worker died stays RUNNING.
+    return optuna.storages.JournalStorage(JournalFileBackend(path))
+
+
+def _database_storage(url, heartbeat_interval):
     engine_kwargs = None
-    if storage.startswith("sqlite"):
+    if url.startswith("sqlite"):
         # Wait for the file lock instead of failing with "database is locked".
         engine_kwargs = {"connect_args": {"timeout": 60}}
     # Optuna 4.9 renamed the retry callback; both names are experimental, which the user did not
@@ -566,16 +654,26 @@ def _make_storage(storage, heartbeat_interval):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         return optuna.storages.RDBStorage(
-            storage,
+            url,
             engine_kwargs=engine_kwargs,
             heartbeat_interval=heartbeat_interval,
             heartbeat_stale_trial_callback=retry(max_retry=3),
         )
 
 
-def _cv_results(study, n_splits):
-    import optuna
+def _best_trial(study, cv_results, n_finished):
+    """Return (row in cv_results, parameters, mean score) of the best complete trial."""
+    if not study.get_trials(deepcopy=False, states=(TrialState.COMPLETE,)):
+        raise ValueError(
+            f"No trial of the study completed ({n_finished} finished, all pruned): "
+            "raise n_trials, or pass pruner=None."
+        )
+    best = study.best_trial
+    index = int(np.flatnonzero(cv_results["number"] == best.number)[0])
+    return index, dict(cv_results["params"][index]), float(best.value)
 
+
+def _cv_results(study, n_splits):
     trials = study.get_trials(deepcopy=False)
     n = len(trials)
     results = {
@@ -596,7 +694,7 @@ def _cv_results(study, n_splits):
         splits[i, : len(scores)] = scores
     for k in range(n_splits):
         results[f"split{k}_test_score"] = splits[:, k]
-    complete = np.array([t.state == optuna.trial.TrialState.COMPLETE for t in trials], bool)
+    complete = np.array([t.state == TrialState.COMPLETE for t in trials], bool)
     mean, std = np.full(n, np.nan), np.full(n, np.nan)
     mean[complete] = splits[complete].mean(axis=1)
     std[complete] = splits[complete].std(axis=1)

@@ -1,9 +1,11 @@
 """LSTMSearchCV: space and input checks, results, pruning, storages shared by real processes."""
 
 import atexit
+import functools
 import glob
 import os
 import pathlib
+import re
 import shutil
 import signal
 import subprocess
@@ -20,12 +22,14 @@ import pandas as pd
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
+from sklearn.base import is_regressor
 from sklearn.model_selection import KFold, TimeSeriesSplit
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import get_tags
 
 from sklstm import LSTMForecaster, LSTMSearchCV, SlidingWindowTransformer, make_horizon_target
-from sklstm._search import _default_space
+from sklstm._search import _default_space, _where_to_fit
 from sklstm._trial_worker import RecycledWorkers
 from sklstm.datasets import load_seattle_weather
 
@@ -47,7 +51,7 @@ def data():
 
 
 def tiny_search(**kwargs):
-    params = dict(n_trials=2, cv=2, random_state=0, refit=False, fits_per_process=None)
+    params = dict(n_trials=2, cv=2, random_state=0, refit=False)
     params.update(kwargs)
     return LSTMSearchCV(LSTMForecaster(**FORECASTER), SPACE, **params)
 
@@ -90,7 +94,7 @@ def test_lookahead_opt_out_runs(data):
 
 
 def test_callable_space_with_unknown_name_fails_before_fitting(data):
-    search = LSTMSearchCV(_NoFit(), lambda trial: {"colour": 1}, n_trials=1, fits_per_process=None)
+    search = LSTMSearchCV(_NoFit(), lambda trial: {"colour": 1}, n_trials=1)
     with pytest.raises(ValueError, match="'colour'"):
         search.fit(*data)
 
@@ -98,6 +102,84 @@ def test_callable_space_with_unknown_name_fails_before_fitting(data):
 def test_n_jobs_in_process_is_refused(data):
     with pytest.raises(ValueError, match="fits_per_process"):
         LSTMSearchCV(_NoFit(), SPACE, n_jobs=2, fits_per_process=None).fit(*data)
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (
+            {"pruner": "median"},
+            "The 'pruner' parameter of LSTMSearchCV must be a str among {'auto'}, an object "
+            "implementing 'prune' or None. Got 'median' instead.",
+        ),
+        (
+            {"sampler": "tpe"},
+            "The 'sampler' parameter of LSTMSearchCV must be an object implementing "
+            "'infer_relative_search_space', 'sample_relative' and 'sample_independent' or None. "
+            "Got 'tpe' instead.",
+        ),
+        (
+            {"fits_per_process": 0},
+            "The 'fits_per_process' parameter of LSTMSearchCV must be an int in the range "
+            "[1, inf), a str among {'auto'} or None. Got 0 instead.",
+        ),
+    ],
+)
+def test_parameters_are_validated_in_scikit_learns_words(data, params, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        LSTMSearchCV(_NoFit(), SPACE, n_trials=1, **params).fit(*data)
+
+
+@pytest.mark.parametrize(
+    "storage",
+    [
+        "nosuchdb://x",  # no such SQLAlchemy dialect
+        "postgres+foo://",  # no such dialect ("postgresql") nor driver
+        "search.db",  # neither a URL nor a journal file
+        "sqlite:////no/such/dir/search.db",
+        "/no/such/dir/search.journal",
+    ],
+)
+def test_storage_that_cannot_be_opened_is_refused(data, storage):
+    search = LSTMSearchCV(_NoFit(), SPACE, n_trials=1, storage=storage)
+    accepted = r"sqlite:///.*postgresql://.*mysql://.*\.log or \.journal"
+    expected = rf"The 'storage' parameter of LSTMSearchCV must be None, .*{accepted}\. "
+    with pytest.raises(ValueError, match=expected + rf"Got {re.escape(repr(storage))} instead"):
+        search.fit(*data)
+
+
+def test_tags_follow_the_estimator():
+    pipe = Pipeline([("scale", StandardScaler()), ("lstm", LSTMForecaster())])
+    for estimator in (LSTMForecaster(), pipe):
+        search = LSTMSearchCV(estimator)
+        assert is_regressor(search)
+        assert get_tags(search).regressor_tags == get_tags(estimator).regressor_tags
+    assert get_tags(LSTMSearchCV(LSTMForecaster())).target_tags.multi_output
+    assert get_tags(LSTMSearchCV(LSTMForecaster())).non_deterministic
+    assert not get_tags(LSTMSearchCV(LSTMForecaster(), random_state=0)).non_deterministic
+
+
+def test_where_fits_run():
+    assert _where_to_fit(1, "auto") == (1, None)  # in this process
+    assert _where_to_fit(None, "auto") == (1, None)
+    assert _where_to_fit(0, "auto") == (1, None)
+    assert _where_to_fit(2, "auto") == (2, 5)  # workers replaced every 5 fits
+    assert _where_to_fit(1, 3) == (1, 3)
+    assert _where_to_fit(-1, "auto")[0] == (os.cpu_count() or 1)
+
+
+def test_one_job_fits_in_this_process_by_default(data, monkeypatch):
+    def no_workers(*args, **kwargs):  # pragma: no cover - reaching it is the failure
+        raise AssertionError("started worker processes")
+
+    monkeypatch.setattr("sklstm._search.make_workers", no_workers)
+    assert tiny_search(n_trials=1).fit(*data).n_trials_ == 1
+
+
+def test_too_few_rows_for_the_folds_is_reported(data):
+    X, y = data
+    with pytest.raises(ValueError, match=r"cannot split X \(2 samples\)"):
+        LSTMSearchCV(_NoFit(), SPACE, cv=3, n_trials=1).fit(X[:2], y[:2])
 
 
 # -- spaces, results and delegation ------------------------------------------------------------
@@ -121,7 +203,6 @@ def test_pipeline_fit_results_and_delegation(data):
         cv=TimeSeriesSplit(2),
         scoring="neg_mean_absolute_error",
         random_state=0,
-        fits_per_process=None,
     ).fit(X, y)
     assert set(search.best_params_) == {"lstm__units", "lstm__dropout"}
     assert search.best_estimator_.named_steps["lstm"].units == search.best_params_["lstm__units"]
@@ -169,7 +250,7 @@ def test_windowed_pipeline(data):
     pipe = Pipeline(
         [("windows", SlidingWindowTransformer(window=3)), ("lstm", LSTMForecaster(**FORECASTER))]
     )
-    search = LSTMSearchCV(pipe, SPACE, n_trials=1, cv=2, fits_per_process=None).fit(X, y)
+    search = LSTMSearchCV(pipe, SPACE, n_trials=1, cv=2).fit(X, y)
     assert set(search.best_params_) == {f"lstm__{name}" for name in SPACE}
 
 
@@ -199,16 +280,18 @@ space = {{
     "bidirectional": CategoricalDistribution([False, True]),
 }}
 LSTMSearchCV(
-    LSTMForecaster(window=3, units=2, epochs={epochs}, random_state=0),
-    space, n_trials={n_trials}, cv=2, refit=False, fits_per_process=None,
-    storage=sys.argv[1], study_name="shared", heartbeat_interval=2,
+    # No early stopping: a trial of many epochs runs long enough to be killed mid-trial.
+    LSTMForecaster(window=3, units=2, epochs={epochs}, early_stopping=False, random_state=0),
+    space, n_trials={n_trials}, cv=2, refit=False,
+    storage=sys.argv[1], study_name="shared", heartbeat_interval={heartbeat},
 ).fit(X, y)
 """
 
 
-def start_worker(tmp_path, storage, n_trials, epochs=1):
+def start_worker(tmp_path, storage, n_trials, epochs=1, heartbeat=2):
     script = tmp_path / "worker.py"
-    script.write_text(textwrap.dedent(WORKER.format(n_trials=n_trials, epochs=epochs)))
+    source = WORKER.format(n_trials=n_trials, epochs=epochs, heartbeat=heartbeat)
+    script.write_text(textwrap.dedent(source))
     # A session of its own, so that a SIGKILL can take the worker with everything it started.
     return subprocess.Popen(
         [sys.executable, str(script), storage],
@@ -240,31 +323,103 @@ def test_two_workers_share_a_journal_file(tmp_path):
     assert len({t.number for t in trials}) == len(trials)
 
 
-@pytest.mark.slow
-def test_killed_worker_is_retried_and_the_study_completes(data, tmp_path):
-    storage = f"sqlite:///{tmp_path / 'study.db'}"
-    worker = start_worker(tmp_path, storage, n_trials=2, epochs=30)
+def running_trials(storage, fitting=False):
+    """Numbers of the RUNNING trials of the study "shared" (none before it exists); with
+    ``fitting``, only those whose objective has started."""
+    try:
+        study = optuna.load_study(study_name="shared", storage=storage)
+    except KeyError:
+        return []
+    running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+    return [t.number for t in running if not fitting or "params" in t.user_attrs]
+
+
+def kill_mid_trial(worker, storage):
+    """SIGKILL ``worker`` (and all it started) once it runs a trial; return that trial."""
     deadline = time.monotonic() + 120
     running = []
     while not running and time.monotonic() < deadline and worker.poll() is None:
         time.sleep(0.5)
-        try:
-            study = optuna.load_study(study_name="shared", storage=storage)
-        except KeyError:
-            continue
-        running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
+        running = running_trials(storage, fitting=True)
     assert running, "the worker never started a trial"
+    # Optuna starts a trial's heartbeat thread just before its objective; a trial killed
+    # before the thread's first beat has no heartbeat and is never found stale.
+    time.sleep(1)
     os.killpg(worker.pid, signal.SIGKILL)
     worker.wait()
+    return running[0]
+
+
+def trial_states(storage):
+    trials = optuna.load_study(study_name="shared", storage=storage).trials
+    return {t.number: t.state for t in trials}
+
+
+@pytest.mark.slow
+def test_killed_worker_is_retried_and_the_study_completes(data, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    number = kill_mid_trial(start_worker(tmp_path, storage, n_trials=2, epochs=30), storage)
     time.sleep(4.5)  # more than the grace period of two heartbeats
     resumed = tiny_search(storage=storage, study_name="shared", heartbeat_interval=2).fit(*data)
     trials = resumed.study_.trials
-    killed = trials[running[0].number]
+    killed = trials[number]
     assert killed.state == TrialState.FAIL
     retried = [t for t in trials if t.system_attrs.get("failed_trial") == killed.number]
     assert len(retried) == 1 and retried[0].params == killed.params
     assert retried[0].state in (TrialState.COMPLETE, TrialState.PRUNED)
     assert resumed.n_trials_ == 2
+
+
+@pytest.mark.slow
+def test_resume_with_nothing_left_to_run_fails_a_killed_workers_trial(data, tmp_path):
+    # The study holds n_trials finished trials and one whose worker was killed: a rerun with
+    # the same n_trials has nothing left to run, so no new trial of Optuna's finds the dead one.
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    search = tiny_search(storage=storage, study_name="shared", heartbeat_interval=1)
+    search.fit(*data)
+    worker = start_worker(tmp_path, storage, n_trials=3, epochs=500, heartbeat=1)
+    killed = kill_mid_trial(worker, storage)
+    time.sleep(3)  # more than the grace period of two heartbeats
+    resumed = search.fit(*data)
+    states = trial_states(storage)
+    assert states[killed] == TrialState.FAIL
+    assert TrialState.RUNNING not in states.values()
+    # The retry is queued, to run first when a later search raises n_trials.
+    assert list(states.values()).count(TrialState.WAITING) == 1
+    assert resumed.n_trials_ == 2
+    assert "RUNNING" not in resumed.cv_results_["state"]
+
+
+@pytest.mark.slow
+def test_a_trial_that_goes_stale_during_a_search_is_failed_at_its_end(data, tmp_path):
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    killed = kill_mid_trial(
+        start_worker(tmp_path, storage, n_trials=1, epochs=500, heartbeat=5), storage
+    )
+    running_at_start = []
+
+    def slow_space(trial):
+        running_at_start.append(killed in running_trials(storage))
+        time.sleep(11)  # past the killed trial's grace period of two heartbeats
+        return {"units": trial.suggest_int("units", 2, 4)}
+
+    search = LSTMSearchCV(
+        LSTMForecaster(**FORECASTER),
+        slow_space,
+        n_trials=1,
+        cv=2,
+        refit=False,
+        storage=storage,
+        study_name="shared",
+        heartbeat_interval=5,
+    ).fit(*data)
+    # When this search's trial started, the killed trial was not stale yet: only the check at
+    # the end of the search can have failed it.
+    assert running_at_start == [True]
+    states = trial_states(storage)
+    assert states[killed] == TrialState.FAIL
+    assert TrialState.RUNNING not in states.values()
+    assert search.n_trials_ == 1
 
 
 @pytest.mark.slow
@@ -276,17 +431,22 @@ def test_recycled_worker_processes_with_two_jobs(data):
 
 
 def worker_processes():
-    """PIDs of this process's spawned worker processes (not the resource tracker)."""
-    pids = []
+    """PIDs of this process's loky worker processes (not the resource tracker)."""
+    children = []
     for task in os.listdir("/proc/self/task"):
-        with open(f"/proc/self/task/{task}/children") as f:
-            for pid in f.read().split():
-                try:
-                    with open(f"/proc/{pid}/cmdline", "rb") as cmd:
-                        if b"--multiprocessing-fork" in cmd.read():
-                            pids.append(int(pid))
-                except FileNotFoundError:
-                    continue
+        try:
+            with open(f"/proc/self/task/{task}/children") as f:
+                children += f.read().split()
+        except FileNotFoundError:  # a thread (of loky's executor, say) that just ended
+            continue
+    pids = []
+    for pid in children:
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmd:
+                if b"loky.backend.popen_loky_posix" in cmd.read():
+                    pids.append(int(pid))
+        except FileNotFoundError:
+            continue
     return pids
 
 
@@ -294,7 +454,7 @@ def worker_processes():
 def test_a_recycled_worker_is_gone_before_its_successor_starts():
     # Each worker lingers at exit, as one that imported TensorFlow does for seconds: a
     # successor started meanwhile would double the memory of the search.
-    workers = RecycledWorkers(1, 2, atexit.register, (time.sleep, 0.5))
+    workers = RecycledWorkers(1, 2, functools.partial(atexit.register, time.sleep, 0.5))
     alive, done = [], threading.Event()
 
     def watch():
