@@ -1,8 +1,9 @@
 """scikit-learn's own estimator checks on every sklstm estimator, with tiny settings."""
 
+from optuna.distributions import IntDistribution
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from sklstm import LSTMForecaster, SlidingWindowTransformer
+from sklstm import LSTMForecaster, LSTMSearchCV, SlidingWindowTransformer
 
 ROW_ORDER = (
     "X is a time series: the prediction for a row depends on the rows before it, so predicting "
@@ -24,6 +25,10 @@ def tiny_forecaster():
         tiny_forecaster(),
         SlidingWindowTransformer(window=3),
         SlidingWindowTransformer(window=2, flatten=True),
+        # One trial of two folds, fitted in this process: the checks test the wrapping.
+        LSTMSearchCV(
+            tiny_forecaster(), {"units": IntDistribution(4, 8)}, n_trials=1, cv=2, random_state=0
+        ),
     ],
     expected_failed_checks=lambda est: EXPECTED_FAILED,
 )
