@@ -160,12 +160,13 @@ def _parser():
         type=int,
         default=1,
         metavar="J",
-        help="trials run at the same time, each in a worker process; -1: one per core",
+        help="trials run at the same time; more than 1 fit in worker processes; -1: one per "
+        "core (default: 1, in this process)",
     )
     tune.add_argument(
         "--in-process",
         action="store_true",
-        help="fit every trial in this process (the default with one job), even with --n-jobs 1",
+        help="fit in this process (already the default with --n-jobs 1)",
     )
     _verbose_argument(tune)
     tune.add_argument("--out", type=Path, required=True, metavar="DIR", help="output directory")
