@@ -35,10 +35,9 @@ def cudnn_blockers(*, activation, recurrent_dropout):
 def should_unroll(window, batch_size):
     """Unroll the time loop on CPUs for small batches of short windows.
 
-    Measured on 2 CPU cores (LSTM(64), 16 features, 64 steps): unrolled training is 1.2-1.35x
-    faster at batch 32, where per-step overhead dominates, but no faster at batch 256, where
-    tracing the unrolled graph (about 10 s more) is not worth it. On GPUs the loop must stay
-    rolled for the cuDNN kernel.
+    Unrolled training is faster at small batches, where per-step overhead dominates, and no
+    faster at large ones, where tracing the unrolled graph costs seconds more
+    (docs/performance.md measures both). On GPUs the loop must stay rolled for cuDNN.
     """
     small_batch = int(batch_size) < MIN_ROLLED_BATCH
     return int(window) <= MAX_UNROLLED_WINDOW and small_batch and not gpu_available()
