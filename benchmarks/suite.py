@@ -49,6 +49,8 @@ Other uses::
     python benchmarks/suite.py --models persistence seasonal_naive ridge ets   # baselines
     python benchmarks/suite.py --series nile lynx --seeds 3 --max-epochs 20
     python benchmarks/suite.py --report    # rebuild suite.md from suite.csv and suite.json
+    python benchmarks/suite.py --dev --out benchmarks/results/suite_dev.csv
+        # design choices: each series' training rows split 80/20 again; test rows unseen
 
 Fit seconds are wall time on a machine shared with other jobs: orders of magnitude only.
 """
@@ -281,11 +283,19 @@ def _keep_start_weights():
 # -- running ----------------------------------------------------------------------------------
 
 
-def prepare(name):
-    """Load a series and lay out its origins, targets and split."""
+def prepare(name, dev=False):
+    """Load a series and lay out its origins, targets and split.
+
+    With ``dev``, only the rows that the training origins see (their targets included) are
+    kept and split again the same way: the design-selection protocol, which never looks at
+    the test rows.
+    """
     from sklstm import make_horizon_target
 
     frame, spec = suite_series.load(name)
+    if dev:
+        n_train, _ = split(len(frame) - spec.horizon, spec.horizon)
+        frame = frame.iloc[: n_train + spec.horizon]
     X, y = make_horizon_target(frame, list(spec.targets), horizon=spec.horizon)
     n_train, test_start = split(len(X), spec.horizon)
     return {
@@ -303,8 +313,8 @@ def prepare(name):
     }
 
 
-def run_series(name, models, seeds, max_epochs, neural, write, log):
-    data = prepare(name)
+def run_series(name, models, seeds, max_epochs, neural, write, log, dev=False):
+    data = prepare(name, dev)
     spec, horizon, test_start = data["spec"], data["horizon"], data["test_start"]
     origins = np.arange(test_start, data["n_origins"])
     y_test = data["y"][test_start:]
@@ -526,6 +536,11 @@ def main(argv=None):
         "--neural-max-rows", type=int, help="run the neural models only on series this short"
     )
     parser.add_argument("--quick", action="store_true", help="SMALL slice, 1 seed, 3 epochs")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="score on the last training rows, never the test rows (for design choices)",
+    )
     parser.add_argument("--out", help="CSV of results; the markdown summary goes next to it")
     parser.add_argument(
         "--report", action="store_true", help="rebuild the summary from --out and its .json"
@@ -570,7 +585,14 @@ def main(argv=None):
             args.neural_max_rows is None or suite_series.SERIES[name].rows <= args.neural_max_rows
         )
         run_series(
-            name, args.models, seeds, args.max_epochs, neural, write, lambda s: print(s, flush=True)
+            name,
+            args.models,
+            seeds,
+            args.max_epochs,
+            neural,
+            write,
+            lambda s: print(s, flush=True),
+            dev=args.dev,
         )
     run = run_record(command, time.perf_counter() - start)
     text = report(pd.DataFrame(rows, columns=COLUMNS), run)
