@@ -135,7 +135,7 @@ def build_lstm_network(
     >>> model = build_lstm_network(window=12, n_features=3, n_outputs=2, units=(16, 8))
     >>> model.input_shape, model.output_shape
     ((None, 12, 3), (None, 2))
-        """
+    """
     units = (int(units),) if np.ndim(units) == 0 else tuple(int(u) for u in units)
     seeds = iter(np.random.default_rng(seed).integers(0, 2**31 - 1, size=7 * len(units) + 1))
 
