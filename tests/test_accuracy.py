@@ -2,7 +2,7 @@
 
 Every model here is tiny and trains for a few epochs on bundled data, so the checks are about
 failure modes (a constant forecast, saturation above the training range, losing to
-persistence), not about fine accuracy; benchmarks/accuracy.py measures that.
+persistence), not about fine accuracy; benchmarks/suite.py measures that.
 """
 
 import numpy as np
