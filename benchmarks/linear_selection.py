@@ -37,7 +37,7 @@ def best_mean(blocks, anchors):
     n_inputs, n_outputs = blocks[0].gram.shape[0] - 1, blocks[0].cross.shape[1]
     errors = np.zeros((len(anchors), len(_linear.PENALTIES), n_outputs))
     for k in range(_linear.FIRST_VALIDATION_BLOCK, len(blocks)):
-        train = sum(blocks[:k], _linear.Normal.empty(n_inputs, n_outputs))
+        train = sum(blocks[:k], _linear.Normal.empty(n_inputs, n_outputs)).ridge()
         for a, anchor in enumerate(anchors):
             coef = anchor.coefficients(n_inputs)
             for p, beta in enumerate(train.solutions(coef, _linear.PENALTIES)):

@@ -251,7 +251,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         window = int(self.window)
         name = type(self).__name__
         units = units_per_layer(self.units, self.n_layers, name)
-        self._target_names = _target_names(y)
+        target_names = _target_names(y)  # before validation turns y into an array
         if _is_3d(X):
             X, y = _check_windows_and_targets(X, y, window)
             # Ready-made windows carry no column names; what the rows' fit set is stale.
@@ -270,12 +270,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             # The last full window: the forecast origin, and history for rows that continue it.
             self._time = TimeContext.from_rows(X, index, window)
             # Which input each output is the future of: the linear part may shrink toward it.
-            sources = target_sources(
-                X, y, self._target_names, getattr(self, "feature_names_in_", None)
-            )
+            sources = target_sources(X, y, target_names, getattr(self, "feature_names_in_", None))
             season = season_length(self._time.step)
             # The first window - 1 rows lack a full history: they are predicted, never trained on.
             rows, n_history, y = X, window - 1, y[window - 1 :]
+        self._target_names = target_names
         self.x_mean_, self.x_scale_ = column_stats(rows)
         windows = self._windows(X)
         n_windows = len(y)
@@ -364,8 +363,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         loss = keras.losses.get(_KERAS_LOSSES[self.loss])
         gains = []
         for batch, targets in windows.batches(select, y, batch_size=PREDICT_BATCH):
-            flat = batch.reshape(len(batch), -1).astype(np.float64)
-            linear_pred = (flat @ linear.coef + linear.intercept).astype(np.float32)
+            linear_pred = linear.predict(batch).astype(np.float32)
             network = keras.ops.convert_to_numpy(loss(targets, model(batch, training=False)))
             alone = keras.ops.convert_to_numpy(loss(targets, linear_pred))
             gains.append(alone.astype(np.float64) - network)
@@ -440,7 +438,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     def _predict_scaled(self, windows):
         if len(windows) > EAGER_PREDICT_WINDOWS:
-            return self.model_.predict(self._dataset(windows, slice(None)), verbose=0)
+            with _retracing_warnings_silenced():
+                return self.model_.predict(self._dataset(windows, slice(None)), verbose=0)
         import keras
 
         batches = windows.batches(slice(None), batch_size=PREDICT_BATCH)
@@ -662,12 +661,14 @@ class _LinearStart:
 
 @contextlib.contextmanager
 def _retracing_warnings_silenced():
-    """Drop TensorFlow's warning that a function was retraced, for the duration of one fit.
+    """Drop TensorFlow's warning that a function was retraced, while one network trains or
+    predicts.
 
-    Every fit builds a fresh network, whose training step is traced once; TensorFlow counts
-    the traces of all networks' steps together and, from the fifth fit in a process (cross-
-    validation, searches), warns about "excessive retracing" that is not happening. Only that
-    message, only during the fit: the user's logging is otherwise untouched.
+    Every fit builds a fresh network, whose training and prediction steps are traced once;
+    TensorFlow counts the traces of all networks' steps together and, from the fifth fit in a
+    process (cross-validation, searches), warns about "excessive retracing" that is not
+    happening. Only that message, only during the call: the user's logging is otherwise
+    untouched.
     """
     logger = logging.getLogger("tensorflow")
     quiet = _DropRetracing()

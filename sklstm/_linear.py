@@ -97,6 +97,11 @@ class LinearPart:
     anchor: list
     penalty: np.ndarray
 
+    def predict(self, windows):
+        """The linear part's outputs for a batch of (scaled) windows."""
+        flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
+        return flat @ self.coef + self.intercept
+
 
 def select(blocks, anchors):
     """Choose, per output, the anchor and penalty from the forward-chaining folds of
@@ -117,7 +122,7 @@ def select(blocks, anchors):
     folds = range(FIRST_VALIDATION_BLOCK, len(blocks))
     errors = np.zeros((len(folds), len(anchors), len(PENALTIES), n_outputs))
     for f, k in enumerate(folds):
-        train = sum(blocks[:k], Normal.empty(n_inputs, n_outputs))
+        train = sum(blocks[:k], Normal.empty(n_inputs, n_outputs)).ridge()
         n_valid = max(blocks[k].gram[-1, -1], 1)
         for a, anchor in enumerate(anchors):
             for p, beta in enumerate(train.solutions(anchor.coefficients(n_inputs), PENALTIES)):
@@ -139,11 +144,12 @@ def fit(normal, anchors, choice):
     """Fit the linear part on ``normal`` with the chosen anchor and penalty per output."""
     anchor_index, penalty = choice
     n_inputs = normal.gram.shape[0] - 1
+    ridge = normal.ridge()
     beta = np.empty((n_inputs + 1, len(penalty)))
     for a, p in set(zip(anchor_index.tolist(), penalty.tolist(), strict=True)):
         outputs = (anchor_index == a) & (penalty == p)
         coef = anchors[a].coefficients(n_inputs)
-        beta[:, outputs] = next(normal.solutions(coef, [p]))[:, outputs]
+        beta[:, outputs] = next(ridge.solutions(coef, [p]))[:, outputs]
     return LinearPart(
         coef=beta[:-1],
         intercept=beta[-1],
@@ -188,24 +194,9 @@ class Normal:
             self.gram + other.gram, self.cross + other.cross, self.squares + other.squares
         )
 
-    def solutions(self, anchor_coef, penalties):
-        """Yield, for each penalty, the coefficients (intercept last) of the ridge regression
-        that shrinks the slopes toward ``anchor_coef``; the intercept is not penalised."""
-        n = self.gram[-1, -1]
-        mean_x = self.gram[:-1, -1] / n
-        mean_y = self.cross[-1] / n
-        gram = self.gram[:-1, :-1] - n * np.outer(mean_x, mean_x)
-        cross = self.cross[:-1] - n * np.outer(mean_x, mean_y)
-        # Ridge toward the anchor A: B = A + (G + aI)^-1 (C - G A), on centred data.
-        residual_cross = cross - gram @ anchor_coef
-        values, vectors = np.linalg.eigh(gram)
-        values = np.clip(values, 0, None)
-        scale = max(float(np.trace(gram)) / max(len(gram), 1), 1e-12)
-        rotated = vectors.T @ residual_cross
-        for penalty in penalties:
-            slopes = anchor_coef + vectors @ (rotated / (values + penalty * scale)[:, None])
-            intercept = mean_y - mean_x @ slopes
-            yield np.vstack([slopes, intercept])
+    def ridge(self):
+        """The ridge regressions on these windows, for any anchor and penalty."""
+        return Ridge(self)
 
     def squared_error(self, beta):
         """Sum of squared errors of ``beta`` (intercept last) on these windows, per output."""
@@ -214,3 +205,33 @@ class Normal:
             - 2 * np.einsum("ij,ij->j", beta, self.cross)
             + np.einsum("ij,ik,kj->j", beta, self.gram, beta)
         )
+
+
+class Ridge:
+    """Ridge regressions on some windows' normal equations, shrinking the slopes toward an
+    anchor; the intercept is not penalised.
+
+    The centring and the eigendecomposition of the Gram matrix, the costly part, are done
+    once here and serve every anchor and penalty.
+    """
+
+    def __init__(self, normal):
+        n = normal.gram[-1, -1]
+        self.mean_x = normal.gram[:-1, -1] / n
+        self.mean_y = normal.cross[-1] / n
+        self.gram = normal.gram[:-1, :-1] - n * np.outer(self.mean_x, self.mean_x)
+        self.cross = normal.cross[:-1] - n * np.outer(self.mean_x, self.mean_y)
+        values, self.vectors = np.linalg.eigh(self.gram)
+        self.values = np.clip(values, 0, None)
+        self.scale = max(float(np.trace(self.gram)) / max(len(self.gram), 1), 1e-12)
+
+    def solutions(self, anchor_coef, penalties):
+        """Yield, for each penalty, the coefficients (intercept last) of the ridge regression
+        that shrinks the slopes toward ``anchor_coef``."""
+        # Ridge toward the anchor A: B = A + (G + aI)^-1 (C - G A), on centred data.
+        rotated = self.vectors.T @ (self.cross - self.gram @ anchor_coef)
+        for penalty in penalties:
+            shrunk = rotated / (self.values + penalty * self.scale)[:, None]
+            slopes = anchor_coef + self.vectors @ shrunk
+            intercept = self.mean_y - self.mean_x @ slopes
+            yield np.vstack([slopes, intercept])
