@@ -86,8 +86,27 @@ class Windows:
 
 
 def window_dataset(windows, select, y=None, *, batch_size, shuffle_seed=None):
-    """A ``tf.data.Dataset`` of :meth:`Windows.batches`, reshuffled every epoch if
-    ``shuffle_seed`` is not None, with a known number of batches (for Keras' progress bar)."""
+    """What Keras' ``fit`` and ``predict`` take: the batches of :meth:`Windows.batches`,
+    reshuffled every epoch if ``shuffle_seed`` is not None, with a known number of batches.
+
+    Under TensorFlow a ``tf.data.Dataset`` of batches of any size (its traced steps accept
+    them all), which prefetches the next batch while one trains; under any other backend a
+    :class:`~sklstm._sequence.WindowSequence` (Keras' backend-neutral ``PyDataset``) whose
+    batches are padded to few shapes, each compiled once (see there). Both draw the same
+    permutations from the same seed.
+    """
+    import keras
+
+    if keras.backend.backend() == "tensorflow":
+        return _tf_dataset(windows, select, y, batch_size=batch_size, shuffle_seed=shuffle_seed)
+    from ._sequence import WindowSequence
+
+    return WindowSequence(
+        windows, select, y, batch_size=batch_size, shuffle_seed=shuffle_seed, pad=True
+    )
+
+
+def _tf_dataset(windows, select, y=None, *, batch_size, shuffle_seed=None):
     import tensorflow as tf
 
     batch_size = int(batch_size)

@@ -307,8 +307,14 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """Build, start and train a network; return it, its per-epoch losses and whether the
         linear part alone was kept."""
         # Keras and TensorFlow load at the first fit, so that importing sklstm stays light.
-        from ._training import EarlyStoppingBest, build_optimizer
+        from ._training import (
+            EarlyStoppingBest,
+            build_optimizer,
+            check_distribution,
+            share_compiled_steps,
+        )
 
+        check_distribution()
         model = self._build(units, seed)
         linear = None
         if self.highway:
@@ -322,6 +328,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             optimizer=build_optimizer(self.optimizer, self.learning_rate),
             loss=_KERAS_LOSSES[self.loss],
         )
+        share_compiled_steps(model, self._steps_key(model, units, frozen=linear is not None))
         train = slice(0, n_train)
         val = slice(n_train, None)
         fit_kwargs = {"callbacks": []}
@@ -361,10 +368,13 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         import keras
 
         loss = keras.losses.get(_KERAS_LOSSES[self.loss])
-        gains = []
+        outputs = _network_outputs(model, windows, select)
+        gains, start = [], 0
         for batch, targets in windows.batches(select, y, batch_size=PREDICT_BATCH):
             linear_pred = linear.predict(batch).astype(np.float32)
-            network = keras.ops.convert_to_numpy(loss(targets, model(batch, training=False)))
+            network_pred = outputs[start : start + len(batch)]
+            start += len(batch)
+            network = keras.ops.convert_to_numpy(loss(targets, network_pred))
             alone = keras.ops.convert_to_numpy(loss(targets, linear_pred))
             gains.append(alone.astype(np.float64) - network)
         gains = np.concatenate(gains)
@@ -389,9 +399,31 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
 
     def _dataset(self, windows, select, y=None, shuffle_seed=None):
-        """Batches of the windows ``select`` picks, shuffled (training) or in order."""
+        """Batches of the windows ``select`` picks, shuffled (training) or in order (for
+        validation: a batch size of its own, which Keras' own predict path shares)."""
         batch_size = self.batch_size if shuffle_seed is not None else PREDICT_BATCH
         return window_dataset(windows, select, y, batch_size=batch_size, shuffle_seed=shuffle_seed)
+
+    def _steps_key(self, model, units, *, frozen):
+        """What a network's compiled steps depend on besides its state (see
+        ``share_compiled_steps``): the architecture, which layers train, optimizer and loss."""
+        from ._network import should_unroll
+
+        return (
+            model.input_shape,
+            model.output_shape,
+            tuple(units),
+            should_unroll(self.window, self.batch_size),
+            bool(self.bidirectional),
+            float(self.dropout),
+            float(self.recurrent_dropout),
+            self.activation,
+            bool(self.highway),
+            self.centering,
+            frozen,
+            self.optimizer,
+            self.loss,
+        )  # not the learning rate: Keras keeps it in a variable of the optimizer's state
 
     def _build(self, units, seed):
         from ._network import build_lstm_network, should_unroll
@@ -437,15 +469,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         return y_pred.ravel() if self._y_1d else y_pred
 
     def _predict_scaled(self, windows):
-        if len(windows) > EAGER_PREDICT_WINDOWS:
-            with _retracing_warnings_silenced():
-                return self.model_.predict(self._dataset(windows, slice(None)), verbose=0)
-        import keras
-
-        batches = windows.batches(slice(None), batch_size=PREDICT_BATCH)
-        return np.concatenate(
-            [keras.ops.convert_to_numpy(self.model_(batch, training=False)) for batch in batches]
-        )
+        return _network_outputs(self.model_, windows, slice(None))
 
     def _prediction_windows(self, X):
         window = int(self.window)
@@ -657,6 +681,24 @@ class _LinearStart:
         layer = model.get_layer("highway")
         kernel, bias = layer.get_weights()
         layer.set_weights([linear.coef.astype(kernel.dtype), linear.intercept.astype(bias.dtype)])
+
+
+def _network_outputs(model, windows, select):
+    """The network's outputs for the windows ``select`` picks, batch after batch."""
+    import keras
+
+    n_windows = len(range(len(windows))[select]) if isinstance(select, slice) else len(select)
+    # JAX (and torch) run a call outside Keras' compiled predict step op by op: a fresh
+    # compilation of the time loop at every call. Their compiled step, padded to few shapes,
+    # is shared with every network of the same architecture (see _training.py).
+    if n_windows > EAGER_PREDICT_WINDOWS or keras.backend.backend() != "tensorflow":
+        dataset = window_dataset(windows, select, batch_size=PREDICT_BATCH)
+        with _retracing_warnings_silenced():
+            return model.predict(dataset, verbose=0)[:n_windows]
+    batches = windows.batches(select, batch_size=PREDICT_BATCH)
+    return np.concatenate(
+        [keras.ops.convert_to_numpy(model(batch, training=False)) for batch in batches]
+    )
 
 
 @contextlib.contextmanager

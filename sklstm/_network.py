@@ -17,9 +17,22 @@ MIN_ROLLED_BATCH = 128
 
 
 def gpu_available():
-    import tensorflow as tf
+    """Whether Keras' backend sees a GPU (asked of the backend in use, so that JAX or torch
+    never load TensorFlow)."""
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
 
-    return bool(tf.config.list_physical_devices("GPU"))
+        return bool(tf.config.list_physical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return any(device.platform == "gpu" for device in jax.devices())
+    if backend == "torch":
+        import torch
+
+        return torch.cuda.is_available()
+    return False
 
 
 def cudnn_blockers(*, activation, recurrent_dropout):
@@ -33,12 +46,16 @@ def cudnn_blockers(*, activation, recurrent_dropout):
 
 
 def should_unroll(window, batch_size):
-    """Unroll the time loop on CPUs for small batches of short windows.
+    """Unroll the time loop on TensorFlow's CPUs for small batches of short windows.
 
-    Unrolled training is faster at small batches, where per-step overhead dominates, and no
-    faster at large ones, where tracing the unrolled graph costs seconds more
-    (docs/performance.md measures both). On GPUs the loop must stay rolled for cuDNN.
+    With TensorFlow, unrolled training is faster at small batches, where per-step overhead
+    dominates, and no faster at large ones, where tracing the unrolled graph costs seconds more
+    (docs/performance.md measures both). On GPUs the loop must stay rolled for cuDNN. JAX
+    compiles the rolled loop (``lax.scan``) to a step as fast as the unrolled one, and the
+    unrolled graph takes XLA several times longer to compile, so other backends never unroll.
     """
+    if keras.backend.backend() != "tensorflow":
+        return False
     small_batch = int(batch_size) < MIN_ROLLED_BATCH
     return int(window) <= MAX_UNROLLED_WINDOW and small_batch and not gpu_available()
 

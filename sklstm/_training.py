@@ -1,4 +1,4 @@
-"""The Keras pieces of one training run: its optimizer and its callbacks.
+"""The Keras pieces of one training run: its optimizer, its compiled steps and its callbacks.
 
 With the TensorFlow backend, Keras' optimizer passes the gradients through
 ``ReplicaContext.all_reduce`` even when no distribution strategy is in use. That call wraps
@@ -7,9 +7,18 @@ new name in TensorFlow's process-wide gradient registry and never removes it; th
 holds tensors of the traced training step, so every fit's whole training graph would outlive
 its model (docs/performance.md, "Memory", measures it). Across a single replica the
 all-reduce is the identity, so :func:`build_optimizer` skips it there and keeps it under a
-real ``tf.distribute`` strategy.
+real ``tf.distribute`` strategy. Other backends have no such call: there the optimizer is
+Keras' own, untouched.
+
+With the JAX backend, Keras' compiled training, evaluation and prediction steps are pure
+functions of the model's state (weights, optimizer slots, seeds, metrics), passed in at every
+call. :func:`share_compiled_steps` therefore hands a new network the steps already compiled for
+an earlier one of the same architecture and training settings: a search's folds and trials
+then compile once instead of at every fit (seconds each), and since the compiled computation
+and the fresh network's state are the same as without sharing, so is every result.
 """
 
+import collections
 import sys
 
 import keras
@@ -40,6 +49,48 @@ def _unless_single_replica(all_reduce):
         return list(grads_and_vars)
 
     return reduce
+
+
+def check_distribution():
+    """Raise if a ``tf.distribute`` strategy is active under a backend that would ignore it."""
+    backend = keras.backend.backend()
+    tf = sys.modules.get("tensorflow")
+    if backend == "tensorflow" or tf is None or not tf.distribute.has_strategy():
+        return
+    raise RuntimeError(
+        f"A tf.distribute strategy is active, but Keras runs on the {backend!r} backend, "
+        "which ignores it. Set KERAS_BACKEND=tensorflow to train under the strategy, or use "
+        f"keras.distribution (e.g. keras.distribution.DataParallel) with {backend!r}."
+    )
+
+
+# Compiled steps by network and training settings, most recently used last. Each entry keeps
+# its first network alive (the steps were traced with its layers): a few MB per entry.
+_STEPS = collections.OrderedDict()
+MAX_SHARED_STEPS = 8
+_STEP_NAMES = ("train_function", "test_function", "predict_function")
+
+
+def share_compiled_steps(model, key):
+    """Give ``model`` (compiled, not yet trained) the JAX steps compiled for an earlier network
+    with the same ``key``, or remember its own for the next; a no-op on other backends.
+
+    ``key`` must hold everything the steps' computation depends on besides the state: the
+    network's architecture and input shape, which layers train, the optimizer and the loss.
+    """
+    if keras.backend.backend() != "jax":
+        return
+    steps = _STEPS.pop(key, None)
+    if steps is None:
+        model.make_train_function()
+        model.make_test_function()
+        model.make_predict_function()
+        steps = tuple(getattr(model, name) for name in _STEP_NAMES)
+    _STEPS[key] = steps
+    while len(_STEPS) > MAX_SHARED_STEPS:
+        _STEPS.popitem(last=False)
+    for name, step in zip(_STEP_NAMES, steps, strict=True):
+        setattr(model, name, step)
 
 
 class EarlyStoppingBest(keras.callbacks.Callback):

@@ -233,20 +233,28 @@ def main(argv=None):
 
 
 def _start_tensorflow(verbose):
-    """Import TensorFlow and look for GPUs now, with its start-up lines hidden unless
-    ``verbose``: they come from its C++ core, past Python's logging, and look like failures
-    ("Could not find cuda drivers", "failed call to cuInit") on any machine without a GPU.
+    """Import Keras (and TensorFlow when it is Keras' backend) and look for GPUs now, with
+    TensorFlow's start-up lines hidden unless ``verbose``: they come from its C++ core, past
+    Python's logging, and look like failures ("Could not find cuda drivers", "failed call to
+    cuInit") on any machine without a GPU.
 
     This process is the command line's own, so its TensorFlow logger is quietened too (it
     would warn about retracing when a search fits many small models).
     """
     if verbose:
-        import tensorflow as tf
+        import keras
 
-        tf.config.list_physical_devices("GPU")
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+
+            tf.config.list_physical_devices("GPU")
         return
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with _stderr_of_native_code_hidden():
+        import keras
+
+        if keras.backend.backend() != "tensorflow":
+            return  # KERAS_BACKEND=jax or torch: TensorFlow stays unloaded
         import tensorflow as tf
 
         tf.config.list_physical_devices("GPU")
