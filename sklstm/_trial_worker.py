@@ -29,7 +29,7 @@ _context = {}
 
 def init_worker(*, estimator, X, y, splits, scoring, n_threads=None):
     """Worker initializer: remember the search's data and limit TensorFlow's threads."""
-    if n_threads is not None:
+    if n_threads is not None and _keras_backend() == "tensorflow":
         # Lazy: only a worker that fits needs TensorFlow (seconds and hundreds of MB to load).
         import tensorflow as tf
 
@@ -37,6 +37,14 @@ def init_worker(*, estimator, X, y, splits, scoring, n_threads=None):
         tf.config.threading.set_intra_op_parallelism_threads(n_threads)
         tf.config.threading.set_inter_op_parallelism_threads(n_threads)
     _context.update(estimator=estimator, X=X, y=y, splits=splits, scoring=scoring)
+
+
+def _keras_backend():
+    # JAX's thread pools are fixed when it starts, with no per-process setting like
+    # TensorFlow's: under JAX the workers' threads are left to it (docs/performance.md).
+    import keras
+
+    return keras.backend.backend()
 
 
 def fit_fold(params, fold):
