@@ -10,6 +10,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
+from threadpoolctl import threadpool_limits
 
 from . import _linear
 from ._batches import Windows, column_stats, standardize, window_dataset
@@ -318,7 +319,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         model = self._build(units, seed)
         linear = None
         if self.highway:
-            linear = _LinearStart.fit(windows, y, n_train, sources, season, self)
+            # One BLAS thread: beside the Keras backend's thread pool, OpenBLAS's threads fight
+            # it for the cores, and the linear part's eigendecompositions ran 3-25 times
+            # slower on 2 cores (0.7 s of a 1.4 s fit; docs/performance.md). Restored after.
+            with threadpool_limits(1, user_api="blas"):
+                linear = _LinearStart.fit(windows, y, n_train, sources, season, self)
         if linear is not None:
             # The LSTM learns what the validated linear part misses; training the highway too
             # would undo its penalty and overfit short series.
