@@ -404,8 +404,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
 
     def _dataset(self, windows, select, y=None, shuffle_seed=None):
-        """Batches of the windows ``select`` picks, shuffled (training) or in order (for
-        validation: a batch size of its own, which Keras' own predict path shares)."""
+        """Batches of the windows ``select`` picks, shuffled (training) or in order."""
         batch_size = self.batch_size if shuffle_seed is not None else PREDICT_BATCH
         return window_dataset(windows, select, y, batch_size=batch_size, shuffle_seed=shuffle_seed)
 
