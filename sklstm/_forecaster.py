@@ -33,6 +33,10 @@ LOSSES = tuple(_KERAS_LOSSES)
 # Windows (evenly spaced over longer series) that fit the linear part: its normal equations
 # cost (window * n_features)**2 per window.
 LINEAR_FIT_WINDOWS = 8192
+# Fewer validation windows than this make unstable interval bounds (the coverage of an
+# 80 % interval from n residuals varies by about 0.4 / sqrt(n)): below it, the linear part's
+# folds calibrate the intervals where they hold more windows.
+MIN_NETWORK_CALIBRATION = 100
 # Windows per batch where nothing is trained (prediction, validation, the highway's fit).
 PREDICT_BATCH = 1024
 # Up to this many windows, predict calls the network eagerly. Tracing Keras' predict function
@@ -127,8 +131,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Residuals ``y - y_pred`` on windows the model did not train on, in time order (the
         last 1,000 at most): what :meth:`predict_interval` makes intervals from. Those of the
         network on the validation windows; when only the linear part is kept
-        (``linear_only_``), those of its time-ordered folds, each fitted on the windows
-        before it. Empty without ``early_stopping``.
+        (``linear_only_``), or the validation windows are fewer than 100, those of the linear
+        part on its time-ordered folds, each fitted on the windows before it (which cover
+        most training windows). Empty without ``early_stopping``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -362,14 +367,31 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             head = model.get_layer("lstm_head")
             head.set_weights([np.zeros_like(w) for w in head.get_weights()])
             linear.set_on(model, linear.every_window)
-        # Residuals on windows the model did not train on: the network's on the validation
-        # windows. The refitted linear part has seen those; its own out-of-sample residuals
-        # are those of its folds, which cover most windows: more than the validation windows
-        # of a short series, whose few residuals would make unstable intervals.
-        residuals = linear.fold_residuals() if linear_only else None
-        if residuals is None:
-            residuals = y[val] - (alone if linear_only else network)
-        return model, losses, linear_only, residuals
+        return (
+            model,
+            losses,
+            linear_only,
+            self._calibration_residuals(
+                y[val] - (alone if linear_only else network), linear, linear_only
+            ),
+        )
+
+    @staticmethod
+    def _calibration_residuals(validation, linear, linear_only):
+        """Scaled residuals of the fitted model on windows it did not train on.
+
+        The validation windows' residuals, unless they are too few for stable bounds (or
+        only the linear part is kept, which the refit has trained on them) and the linear
+        part's folds give more: each fold's part never saw its validation block. When the
+        LSTM is kept, it beat the linear part on validation, so its bounds from the linear
+        part's residuals err on the wide side.
+        """
+        if linear is None or (len(validation) >= MIN_NETWORK_CALIBRATION and not linear_only):
+            return validation
+        folds = linear.fold_residuals()
+        if folds is None or (len(folds) <= len(validation) and not linear_only):
+            return validation
+        return folds
 
     def _validation_predictions(self, model, linear, windows, select):
         """The trained network's and (if there is one) the linear part's scaled predictions

@@ -214,6 +214,30 @@ def test_a_linear_only_model_calibrates_on_its_forward_chaining_folds():
     assert not np.allclose(model.calibration_residuals_, in_sample[first_two_blocks:])
 
 
+class _Folds:
+    def __init__(self, n):
+        self.n = n
+
+    def fold_residuals(self):
+        return None if self.n is None else np.full((self.n, 1), 2.0)
+
+
+@pytest.mark.parametrize(
+    "n_validation, n_folds, linear_only, source",
+    [
+        (150, 400, False, "validation"),  # enough windows to calibrate the network itself
+        (10, 400, False, "folds"),  # too few: the linear part's folds, on the wide side
+        (10, 5, False, "validation"),  # the folds hold fewer still
+        (10, None, False, "validation"),  # no folds (too few blocks or inputs)
+        (150, 400, True, "folds"),  # the refitted linear part trained on the validation rows
+    ],
+)
+def test_which_residuals_calibrate(n_validation, n_folds, linear_only, source):
+    validation = np.ones((n_validation, 1))
+    chosen = LSTMForecaster._calibration_residuals(validation, _Folds(n_folds), linear_only)
+    assert (chosen is validation) == (source == "validation")
+
+
 # -- bad input ---------------------------------------------------------------------------------
 
 
