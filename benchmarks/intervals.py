@@ -277,7 +277,12 @@ def report(results, run):
                     "vs ridge_split": _geomean(vs_ridge) if model != "ridge_split" else "-",
                 }
             )
-    lines.append(markdown_table(rows, list(rows[0])))
+    # docs/intervals.md includes the table between these markers.
+    lines += [
+        "<!-- summary: start -->",
+        markdown_table(rows, list(rows[0])),
+        "<!-- summary: end -->",
+    ]
     lines += [
         "",
         "## Per series: coverage (80 % / 95 %) and interval score at 95 % / persistence MAE",
