@@ -861,7 +861,8 @@ class _LinearStart:
         for k, part in _linear.fold_fits(blocks, candidates, choice):
             for batch, targets in windows.batches(indices[k], y, batch_size=PREDICT_BATCH):
                 residuals.append(targets - part.predict(batch))
-        return np.concatenate(residuals)
+        # A series of fewer than 10 windows leaves the last blocks empty.
+        return np.concatenate(residuals) if residuals else None
 
     @staticmethod
     def set_on(model, linear):

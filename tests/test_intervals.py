@@ -255,6 +255,13 @@ def test_which_residuals_calibrate(n_validation, n_folds, linear_only, source):
     assert (chosen is validation) == (source == "validation")
 
 
+def test_a_series_of_two_windows_still_fits_and_calibrates():
+    # Blocks 2 .. 9 of the linear part's folds are empty: the validation window calibrates.
+    X, y = _noisy_series(6)
+    model = LSTMForecaster(**{**TINY, "window": 3}).fit(X, y)
+    assert model.calibration_residuals_.shape == (1, 2)
+
+
 # -- bad input ---------------------------------------------------------------------------------
 
 
