@@ -10,6 +10,10 @@ folds are forward-chaining: each validation block comes after all the rows its f
 
 Everything is computed from per-block normal equations (Gram matrices), so the windows are
 read once, in batches, and never flattened all at once. Plain NumPy: no Keras here.
+
+With a known-future block (the last ``n_known`` features of every window step, see
+:class:`sklstm._target.KnownFuture`), the inputs are the window's other features at every
+step followed by the block at the window's last row only: :func:`flat_inputs`.
 """
 
 from dataclasses import dataclass
@@ -30,6 +34,18 @@ MAX_SELECTED_INPUTS = 1024
 # Above this many inputs the normal equations themselves are too large (window * n_features
 # squared floats): the linear part is left to training, from zero.
 MAX_INPUTS = 4096
+
+
+def flat_inputs(windows, n_known=0):
+    """The linear part's inputs of a batch of windows, shape (n_windows, n_inputs): every
+    step's features but the last ``n_known``, oldest first, then those ``n_known`` (the
+    known-future block) of the last step."""
+    windows = np.asarray(windows, dtype=np.float64)
+    if not n_known:
+        return windows.reshape(len(windows), -1)
+    n_past = windows.shape[2] - n_known
+    past = windows[:, :, :n_past].reshape(len(windows), -1)
+    return np.hstack([past, windows[:, -1, n_past:]])
 
 
 @dataclass(frozen=True)
@@ -57,8 +73,9 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
         For each output, ``(feature, step)``: it is the value of input ``feature`` ``step``
         rows after the window's last row; None where it is not an input's future value.
     window, n_features : int
-        Shape of a window; the flattened input ``position * n_features + feature`` is
-        ``feature`` at window position ``position`` (the last is ``window - 1``).
+        Shape of a window without the known-future block; the flattened input
+        ``position * n_features + feature`` is ``feature`` at window position ``position``
+        (the last is ``window - 1``).
     x_scale, y_scale : ndarray
         Standard deviations of the inputs and outputs: anchors act on standardised values.
     season : int or None
@@ -96,11 +113,11 @@ class LinearPart:
     intercept: np.ndarray
     anchor: list
     penalty: np.ndarray
+    n_known: int = 0
 
     def predict(self, windows):
         """The linear part's outputs for a batch of (scaled) windows."""
-        flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
-        return flat @ self.coef + self.intercept
+        return flat_inputs(windows, self.n_known) @ self.coef + self.intercept
 
 
 def select(blocks, anchors):
@@ -140,8 +157,9 @@ def select(blocks, anchors):
     return chosen // len(PENALTIES), PENALTIES[chosen % len(PENALTIES)]
 
 
-def fit(normal, anchors, choice):
-    """Fit the linear part on ``normal`` with the chosen anchor and penalty per output."""
+def fit(normal, anchors, choice, n_known=0):
+    """Fit the linear part on ``normal`` with the chosen anchor and penalty per output
+    (``n_known``: the size of the windows' known-future block, see :func:`flat_inputs`)."""
     anchor_index, penalty = choice
     n_inputs = normal.gram.shape[0] - 1
     ridge = normal.ridge()
@@ -155,6 +173,7 @@ def fit(normal, anchors, choice):
         intercept=beta[-1],
         anchor=[anchors[a].name for a in anchor_index],
         penalty=penalty,
+        n_known=n_known,
     )
 
 
@@ -176,12 +195,12 @@ class Normal:
         )
 
     @classmethod
-    def of(cls, batches, n_inputs, n_outputs):
+    def of(cls, batches, n_inputs, n_outputs, n_known=0):
         """Accumulate over ``(windows, targets)`` batches, so that the flattened windows
         never exist all at once."""
         total = cls.empty(n_inputs, n_outputs)
         for windows, targets in batches:
-            flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
+            flat = flat_inputs(windows, n_known)
             flat = np.hstack([flat, np.ones((len(flat), 1))])
             targets = np.asarray(targets, dtype=np.float64)
             total.gram += flat.T @ flat
