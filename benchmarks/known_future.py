@@ -121,7 +121,7 @@ def fit_ridge(data, layout):
     return pred, seconds
 
 
-def run(names, seeds, max_epochs, dev, log):
+def run(names, seeds, max_epochs, dev, log, layouts=LAYOUTS, save=None):
     rows = []
     for name in names:
         data = prepare(name, dev)
@@ -141,7 +141,7 @@ def run(names, seeds, max_epochs, dev, log):
             rows.append(dict(base, model="ridge", layout=layout, seed="", mae=mae))
             log(f"  ridge {layout:9s}          MAE {mae:.4g}  ratio {mae / naive:.3f}")
         for seed in seeds:
-            for layout in LAYOUTS:
+            for layout in layouts:
                 pred, seconds, epochs, linear_only = fit_lstm(data, layout, seed, max_epochs)
                 mae = suite._mae(y_test, pred)
                 rows.append(
@@ -160,6 +160,8 @@ def run(names, seeds, max_epochs, dev, log):
                     f"  lstm  {layout:9s} seed {seed}   MAE {mae:.4g}  ratio {mae / naive:.3f}"
                     f"  fit {seconds:.0f}s  epochs {epochs}  linear only {linear_only}"
                 )
+                if save is not None:  # what has run survives an interrupted run
+                    pd.DataFrame(rows).to_csv(save, index=False)
     results = pd.DataFrame(rows)
     naive = results[results.model == "persistence"].set_index("series")["mae"]
     results["mae_ratio"] = results["mae"] / results["series"].map(naive)
@@ -222,6 +224,7 @@ def main(argv=None):
     parser.add_argument("--series", nargs="+", default=list(KNOWN), choices=list(KNOWN))
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--max-epochs", type=int, default=None)
+    parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=LAYOUTS)
     parser.add_argument("--dev", action="store_true")
     parser.add_argument("--out", type=pathlib.Path, default=None)
     args = parser.parse_args(argv)
@@ -230,8 +233,15 @@ def main(argv=None):
     command = "python benchmarks/known_future.py " + " ".join(argv or sys.argv[1:])
     start = time.perf_counter()
     results = run(
-        args.series, args.seeds, args.max_epochs, args.dev, lambda s: print(s, flush=True)
+        args.series,
+        args.seeds,
+        args.max_epochs,
+        args.dev,
+        lambda s: print(s, flush=True),
+        args.layouts,
+        out.with_suffix(".partial.csv"),
     )
+    out.with_suffix(".partial.csv").unlink()
     results.to_csv(out.with_suffix(".csv"), index=False)
     text = report(results, command.strip(), time.perf_counter() - start, args.dev)
     out.with_suffix(".md").write_text(text)

@@ -288,7 +288,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
             check_n_rows(len(X), window, window, name)
             names = getattr(self, "feature_names_in_", None)
-            known = KnownFuture.of(names, self.known_future)
+            known = KnownFuture.of(names, self.known_future, X.shape[1])
             known.check_no_target(X, y, target_names, names)
             self.known_future_ = known.columns
             X = known.arrange(X)
@@ -334,7 +334,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """The fitted known-future block (see ``known_future_``)."""
         if not getattr(self, "known_future_", None):
             return KnownFuture.none(self.n_features_in_)
-        return KnownFuture.of(self.feature_names_in_, self.known_future_)
+        return KnownFuture.of(self.feature_names_in_, self.known_future_, self.n_features_in_)
 
     def _train(self, windows, y, n_train, units, seed, sources, season):
         """Build, start and train a network; return it, its per-epoch losses and whether the

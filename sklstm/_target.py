@@ -202,15 +202,14 @@ class KnownFuture:
     steps: int
 
     @classmethod
-    def of(cls, feature_names, known):
-        """The block declared by ``known`` ("auto", a list of columns or None) among columns
-        named ``feature_names`` (None for unnamed columns).
+    def of(cls, feature_names, known, n_features):
+        """The block declared by ``known`` ("auto", a list of columns or None) among the
+        ``n_features`` columns of X, named ``feature_names`` (None for unnamed columns).
 
         "auto" takes every ``<c>_t+<k>`` column whose ``c`` is also a column of X, as
         :func:`make_horizon_target` builds them. A declared column without its future
         columns, or with a gap in their steps, is refused with a ValueError.
         """
-        n_features = None if feature_names is None else len(feature_names)
         if known is None or known == "auto" and feature_names is None:
             return cls.none(n_features)
         fix = (
@@ -253,7 +252,7 @@ class KnownFuture:
     @classmethod
     def none(cls, n_features):
         """No block: X as it is."""
-        return cls([], np.arange(n_features or 0), 0, 0)
+        return cls([], np.arange(n_features), 0, 0)
 
     def arrange(self, X):
         """X's columns in the arranged order (X itself when already in it)."""

@@ -172,7 +172,9 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         window = int(self.window)
         # Fewer rows than a window would only give windows padded from the first row.
         check_n_rows(len(X), window, window, type(self).__name__)
-        known = KnownFuture.of(getattr(self, "feature_names_in_", None), self.known_future)
+        known = KnownFuture.of(
+            getattr(self, "feature_names_in_", None), self.known_future, X.shape[1]
+        )
         self.known_future_ = known.columns
         # The last full window, as LSTMForecaster keeps it: both see the same history.
         self._time = TimeContext.from_rows(known.arrange(X), index, window)
@@ -181,7 +183,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
     def _known(self):
         if not self.known_future_:
             return KnownFuture.none(self.n_features_in_)
-        return KnownFuture.of(self.feature_names_in_, self.known_future_)
+        return KnownFuture.of(self.feature_names_in_, self.known_future_, self.n_features_in_)
 
     @property
     def last_window_(self):

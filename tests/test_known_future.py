@@ -70,17 +70,17 @@ def test_known_columns_need_named_data():
 
 def test_the_block_is_found_by_name_and_arranged_last():
     names = np.array(["a_t+1", "load", "a", "a_t+2", "b"], dtype=object)
-    known = KnownFuture.of(names, "auto")
+    known = KnownFuture.of(names, "auto", 5)
     assert known.columns == ["a"] and known.n_known == 2 and known.steps == 2
     np.testing.assert_array_equal(known.order, [1, 2, 4, 0, 3])
-    assert KnownFuture.of(names, None).n_known == 0
-    assert KnownFuture.of(names, ["a"]).order.tolist() == known.order.tolist()
+    assert KnownFuture.of(names, None, 5).n_known == 0
+    assert KnownFuture.of(names, ["a"], 5).order.tolist() == known.order.tolist()
     with pytest.raises(ValueError, match="no column 'b_t\\+1'"):
-        KnownFuture.of(names, ["b"])
+        KnownFuture.of(names, ["b"], 5)
     with pytest.raises(ValueError, match="every step from 1"):
-        KnownFuture.of(np.array(["a", "a_t+2"], dtype=object), "auto")
+        KnownFuture.of(np.array(["a", "a_t+2"], dtype=object), "auto", 2)
     with pytest.raises(ValueError, match="named columns"):
-        KnownFuture.of(None, ["a"])
+        KnownFuture.of(None, ["a"], 5)
 
 
 # -- no leakage ----------------------------------------------------------------------------------
@@ -252,3 +252,29 @@ def test_search_carries_the_setting(weather):
         random_state=0,
     ).fit(X, y)
     assert search.best_estimator_.known_future_ == KNOWN
+
+
+def _csv_with_future_rows(weather, tmp_path, n_future):
+    frame = _with_future_rows(weather, n_future).drop(columns="wind")
+    path = tmp_path / "weather.csv"
+    frame.to_csv(path, index_label="date")
+    return path
+
+
+def test_command_line_forecasts_with_known_columns(weather, tmp_path, capsys):
+    from sklstm.cli import main
+
+    path = _csv_with_future_rows(weather, tmp_path, HORIZON)
+    args = ["forecast", path, "--target", "temp_max", "--known", "precipitation"]
+    args += ["--horizon", "3", "--window", "4", "--epochs", "1", "--units", "2"]
+    assert main([*map(str, args), "--out", str(tmp_path / "out")]) == 0
+    forecast = pd.read_csv(tmp_path / "out" / "forecast.csv", index_col="date")
+    assert list(forecast.index) == ["2012-04-21", "2012-04-22", "2012-04-23"]
+    capsys.readouterr()
+
+    short = _csv_with_future_rows(weather, tmp_path, 2)
+    assert main([*map(str, [*args[:1], short, *args[2:]]), "--out", str(tmp_path)]) == 2
+    assert "the CSV has 2 row(s) after the last one" in capsys.readouterr().err
+    bad = [*map(str, args), "--known", "temp_max", "--out", str(tmp_path)]
+    assert main(bad) == 2
+    assert "--known temp_max is a --target" in capsys.readouterr().err
