@@ -692,7 +692,7 @@ class _LinearStart:
             return _linear.Normal.of(batches, n_inputs, n_outputs, n_known)
 
         blocks = [normal(block) for block in np.array_split(picked, _linear.N_BLOCKS)]
-        choice = _linear.select(blocks, candidates)
+        choice = _linear.select(blocks, candidates, n_known)
         every_window = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice, n_known)
         if n_train == n_windows:
             return cls(every_window, every_window)

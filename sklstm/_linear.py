@@ -13,7 +13,9 @@ read once, in batches, and never flattened all at once. Plain NumPy: no Keras he
 
 With a known-future block (the last ``n_known`` features of every window step, see
 :class:`sklstm._target.KnownFuture`), the inputs are the window's other features at every
-step followed by the block at the window's last row only: :func:`flat_inputs`.
+step followed by the block at the window's last row only: :func:`flat_inputs`. The block is
+a few direct drivers beside many redundant lags, so its penalty is lighter: its inputs enter
+the ridge scaled up by ``BLOCK_SCALE``.
 """
 
 from dataclasses import dataclass
@@ -31,6 +33,11 @@ FIRST_VALIDATION_BLOCK = 2
 # Above this many inputs the eigendecompositions of the selection cost seconds each: the
 # penalty stays at the smallest and the anchor is persistence where there is one.
 MAX_SELECTED_INPUTS = 1024
+# The known-future block's inputs are multiplied by this in the ridge: their penalty is the
+# lags' divided by its square. With the lags' penalty the block was shrunk with them and of
+# little use; 16 beat 1 and 4 on the training rows (split again, test rows unseen) of both
+# data sets of docs/accuracy.md, "Known-future inputs".
+BLOCK_SCALE = 16.0
 # Above this many inputs the normal equations themselves are too large (window * n_features
 # squared floats): the linear part is left to training, from zero.
 MAX_INPUTS = 4096
@@ -120,9 +127,10 @@ class LinearPart:
         return flat_inputs(windows, self.n_known) @ self.coef + self.intercept
 
 
-def select(blocks, anchors):
+def select(blocks, anchors, n_known=0):
     """Choose, per output, the anchor and penalty from the forward-chaining folds of
-    ``blocks`` (a list of :class:`Normal` equations in time order).
+    ``blocks`` (a list of :class:`Normal` equations in time order), whose last ``n_known``
+    inputs are a known-future block.
 
     The one-standard-error rule: of the candidates whose mean validation error is within one
     standard error (over the folds) of the best, the most penalised one, i.e. the closest to
@@ -136,6 +144,7 @@ def select(blocks, anchors):
     if n_inputs > MAX_SELECTED_INPUTS or len(blocks) <= FIRST_VALIDATION_BLOCK + 1:
         preferred = min(len(anchors) - 1, 1)  # persistence when there is one
         return np.full(n_outputs, preferred), np.full(n_outputs, PENALTIES[0])
+    blocks = [block.scaled(n_known, BLOCK_SCALE) for block in blocks]
     folds = range(FIRST_VALIDATION_BLOCK, len(blocks))
     errors = np.zeros((len(folds), len(anchors), len(PENALTIES), n_outputs))
     for f, k in enumerate(folds):
@@ -162,12 +171,14 @@ def fit(normal, anchors, choice, n_known=0):
     (``n_known``: the size of the windows' known-future block, see :func:`flat_inputs`)."""
     anchor_index, penalty = choice
     n_inputs = normal.gram.shape[0] - 1
-    ridge = normal.ridge()
+    ridge = normal.scaled(n_known, BLOCK_SCALE).ridge()
     beta = np.empty((n_inputs + 1, len(penalty)))
     for a, p in set(zip(anchor_index.tolist(), penalty.tolist(), strict=True)):
         outputs = (anchor_index == a) & (penalty == p)
         coef = anchors[a].coefficients(n_inputs)
         beta[:, outputs] = next(ridge.solutions(coef, [p]))[:, outputs]
+    # The block's coefficients, for its inputs as they are rather than scaled.
+    beta[n_inputs - n_known : n_inputs] *= BLOCK_SCALE
     return LinearPart(
         coef=beta[:-1],
         intercept=beta[-1],
@@ -216,6 +227,17 @@ class Normal:
     def ridge(self):
         """The ridge regressions on these windows, for any anchor and penalty."""
         return Ridge(self)
+
+    def scaled(self, n_known, scale):
+        """The normal equations with the last ``n_known`` inputs (before the intercept)
+        multiplied by ``scale``."""
+        if not n_known:
+            return self
+        factor = np.ones(len(self.gram))
+        factor[-1 - n_known : -1] = scale
+        return Normal(
+            self.gram * np.outer(factor, factor), self.cross * factor[:, None], self.squares
+        )
 
     def squared_error(self, beta):
         """Sum of squared errors of ``beta`` (intercept last) on these windows, per output."""

@@ -278,3 +278,27 @@ def test_command_line_forecasts_with_known_columns(weather, tmp_path, capsys):
     bad = [*map(str, args), "--known", "temp_max", "--out", str(tmp_path)]
     assert main(bad) == 2
     assert "--known temp_max is a --target" in capsys.readouterr().err
+
+
+def test_the_linear_part_penalises_the_block_less_and_reads_it_unscaled():
+    from sklstm import _linear
+    from sklstm._window import sliding_windows
+
+    rng = np.random.default_rng(0)
+    past, block = rng.normal(size=(300, 2)), rng.normal(size=(300, 2))
+    windows = np.ascontiguousarray(sliding_windows(np.hstack([past, block]), 4)[3:])
+    y = block[3:, :1] - past[3:, 1:] + 0.1 * rng.normal(size=(len(windows), 1))
+    flat = _linear.flat_inputs(windows, n_known=2)
+    assert flat.shape == (len(windows), 4 * 2 + 2)
+    np.testing.assert_array_equal(flat[:, -2:], windows[:, -1, 2:])
+    normal = _linear.Normal.of([(windows, y)], 10, 1, n_known=2)
+    zero = _linear.anchors([None], window=4, n_features=2, x_scale=np.ones(2), y_scale=np.ones(1))
+    part = _linear.fit(normal, zero, (np.array([0]), np.array([1.0])), n_known=2)
+    # The same ridge, written out: the block scaled up, its coefficients scaled back.
+    scale = np.r_[np.ones(8), np.full(2, _linear.BLOCK_SCALE)]
+    centred = flat * scale - (flat * scale).mean(axis=0)
+    gram = centred.T @ centred
+    penalty = np.trace(gram) / len(gram)
+    slopes = np.linalg.solve(gram + penalty * np.eye(10), centred.T @ (y - y.mean()))
+    np.testing.assert_allclose(part.coef, slopes * scale[:, None], rtol=1e-8, atol=1e-10)
+    np.testing.assert_allclose(part.predict(windows), flat @ part.coef + part.intercept)
