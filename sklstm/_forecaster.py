@@ -13,9 +13,16 @@ from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 
 from . import _linear
 from ._batches import Windows, column_stats, standardize, window_dataset
+from ._intervals import (
+    MAX_CALIBRATION,
+    adaptive_half_widths,
+    bound_name,
+    check_confidence_levels,
+    split_half_widths,
+)
 from ._persistence import InvalidFile, load_keras_model, read_estimator, write_estimator
 from ._sklearn_private import Interval, StrOptions, _fit_context, validate_params
-from ._target import KnownFuture, horizon_layout, target_sources, with_known_future
+from ._target import KnownFuture, horizon_layout, target_sources, target_steps, with_known_future
 from ._time import TimeContext, future_index, regular_step, season_length, time_index
 from ._validation import check_n_rows, check_windows_3d, units_per_layer
 from ._window import window_context
@@ -26,6 +33,10 @@ LOSSES = tuple(_KERAS_LOSSES)
 # Windows (evenly spaced over longer series) that fit the linear part: its normal equations
 # cost (window * n_features)**2 per window.
 LINEAR_FIT_WINDOWS = 8192
+# Fewer validation windows than this make unstable interval bounds (the coverage of an
+# 80 % interval from n residuals varies by about 0.4 / sqrt(n)): below it, the linear part's
+# folds calibrate the intervals where they hold more windows.
+MIN_NETWORK_CALIBRATION = 100
 # Windows per batch where nothing is trained (prediction, validation, the highway's fit).
 PREDICT_BATCH = 1024
 # Up to this many windows, predict calls the network eagerly. Tracing Keras' predict function
@@ -124,6 +135,13 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         alone by more than twice its standard error: the LSTM is left out (its output weights
         at zero) and the linear part is refitted on every training window. Always False
         without ``highway`` or ``early_stopping``.
+    calibration_residuals_ : ndarray of shape (n_calibration, n_outputs_)
+        Residuals ``y - y_pred`` on windows the model did not train on, in time order (the
+        last 1,000 at most): what :meth:`predict_interval` makes intervals from. Those of the
+        network on the validation windows; when only the linear part is kept
+        (``linear_only_``), or the validation windows are fewer than 100, those of the linear
+        part on its time-ordered folds, each fitted on the windows before it (which cover
+        most training windows). Empty without ``early_stopping``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -316,10 +334,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         self._warn_if_off_cudnn()
-        self.model_, self.history_, self.linear_only_ = self._train(
+        self.model_, self.history_, self.linear_only_, residuals = self._train(
             windows, y_scaled, n_train, units, seed, sources, season
         )
         self.n_iter_ = len(self.history_["loss"])
+        self.calibration_residuals_ = (residuals * self.y_scale_)[-MAX_CALIBRATION:]
         return self
 
     @property
@@ -371,20 +390,56 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
                 **fit_kwargs,
             )
         losses = {key: [float(v) for v in values] for key, values in history.history.items()}
-        linear_only = (
-            linear is not None
-            and n_train < len(y)
-            and not self._lstm_improves(model, linear.training, windows, val, y)
-        )
+        if n_train == len(y):
+            return model, losses, False, np.empty((0, y.shape[1]))
+        network, alone = self._validation_predictions(model, linear, windows, val)
+        linear_only = alone is not None and not self._lstm_improves(network, alone, y[val])
         if linear_only:
             # The LSTM's output weights to zero, and the linear part refitted on every window,
             # the validation windows (the most recent) included.
             head = model.get_layer("lstm_head")
             head.set_weights([np.zeros_like(w) for w in head.get_weights()])
             linear.set_on(model, linear.every_window)
-        return model, losses, linear_only
+        return (
+            model,
+            losses,
+            linear_only,
+            self._calibration_residuals(
+                y[val] - (alone if linear_only else network), linear, linear_only
+            ),
+        )
 
-    def _lstm_improves(self, model, linear, windows, select, y):
+    @staticmethod
+    def _calibration_residuals(validation, linear, linear_only):
+        """Scaled residuals of the fitted model on windows it did not train on.
+
+        The validation windows' residuals, unless they are too few for stable bounds (or
+        only the linear part is kept, which the refit has trained on them) and the linear
+        part's folds give more: each fold's part never saw its validation block. When the
+        LSTM is kept, it beat the linear part on validation, so its bounds from the linear
+        part's residuals err on the wide side.
+        """
+        if linear is None or (len(validation) >= MIN_NETWORK_CALIBRATION and not linear_only):
+            return validation
+        folds = linear.fold_residuals()
+        if folds is None or (len(folds) <= len(validation) and not linear_only):
+            return validation
+        return folds
+
+    def _validation_predictions(self, model, linear, windows, select):
+        """The trained network's and (if there is one) the linear part's scaled predictions
+        for the windows ``select`` picks."""
+        import keras
+
+        network, alone = [], []
+        for batch in windows.batches(select, batch_size=PREDICT_BATCH):
+            network.append(keras.ops.convert_to_numpy(model(batch, training=False)))
+            if linear is not None:
+                alone.append(linear.training.predict(batch))
+        network = np.concatenate(network).astype(np.float64)
+        return network, None if linear is None else np.concatenate(alone).astype(np.float64)
+
+    def _lstm_improves(self, network, alone, y):
         """Whether the trained network's loss on the validation windows is lower than the
         linear part's by more than twice its standard error (paired over the windows).
 
@@ -394,13 +449,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         import keras
 
         loss = keras.losses.get(_KERAS_LOSSES[self.loss])
-        gains = []
-        for batch, targets in windows.batches(select, y, batch_size=PREDICT_BATCH):
-            linear_pred = linear.predict(batch).astype(np.float32)
-            network = keras.ops.convert_to_numpy(loss(targets, model(batch, training=False)))
-            alone = keras.ops.convert_to_numpy(loss(targets, linear_pred))
-            gains.append(alone.astype(np.float64) - network)
-        gains = np.concatenate(gains)
+        y = y.astype(np.float32)
+        alone, network = (
+            keras.ops.convert_to_numpy(loss(y, pred.astype(np.float32))).astype(np.float64)
+            for pred in (alone, network)
+        )
+        gains = alone - network
         if len(gains) < 2:
             return bool(gains.mean() > 0)
         return bool(gains.mean() > 2 * gains.std(ddof=1) / np.sqrt(len(gains)))
@@ -447,7 +501,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     # -- predicting --------------------------------------------------------------------------
 
-    def predict(self, X):
+    def predict(self, X, *, confidence_level=None):
         """Predict the target of every row of X from the window that ends at it.
 
         Parameters
@@ -455,14 +509,135 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         X : array-like of shape (n_rows, n_features) or (n_rows, window, n_features)
             Time-ordered rows (history for the first rows comes from the fitted data when X
             continues it), or windows from :class:`SlidingWindowTransformer`.
+        confidence_level : float or list of float, default=None
+            When given, also return prediction intervals at these levels, as
+            :meth:`predict_interval` does; a :class:`~sklearn.pipeline.Pipeline` passes it
+            on to its last step (``pipe.predict(X, confidence_level=0.9)``).
 
         Returns
         -------
         y_pred : ndarray of shape (n_rows,) or (n_rows, n_outputs)
             Predictions on the scale of y, shaped like the y given to :meth:`fit`.
+        y_pis : ndarray of shape (n_rows, 2, n_levels) or (n_rows, n_outputs, 2, n_levels)
+            Only with ``confidence_level``: the lower and upper bounds (see
+            :meth:`predict_interval`).
+        """
+        if confidence_level is not None:
+            return self.predict_interval(X, confidence_level=confidence_level)
+        check_is_fitted(self)
+        return self._predict_rows(self._prediction_windows(X))
+
+    def predict_interval(self, X, y=None, *, confidence_level=0.9):
+        """Predict every row of X with lower and upper bounds at the given confidence levels.
+
+        Split conformal intervals: for each output, the half-width at level ``c`` is the
+        ``ceil((n + 1) c)``-th smallest of the absolute residuals on the ``n`` last training
+        windows that the network did not train on (``calibration_residuals_``), so intervals
+        widen with the horizon step. With ``y``, the intervals adapt as the targets of the rows
+        of X become known (adaptive conformal inference): the residual of row ``s`` for the
+        target ``<column>_t+<k>`` is used from row ``s + k`` on, replacing the oldest
+        calibration residual, and the level used is nudged up after each miss and down after
+        each hit. No bound depends on a target that is not known at its row.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features) or (n_rows, window, n_features)
+            As for :meth:`predict`.
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs), default=None
+            The targets of the rows of X where they are known (NaN where not), for adaptive
+            intervals; the targets must be named ``<column>_t+<k>``, as
+            :func:`~sklstm.make_horizon_target` names them, so that it is known when each value
+            arrives.
+        confidence_level : float or list of float, default=0.9
+            Probability that an interval covers the true value, e.g. 0.9 or ``[0.8, 0.95]``.
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_rows,) or (n_rows, n_outputs)
+            The point predictions, as :meth:`predict` returns them.
+        y_pis : ndarray of shape (n_rows, 2, n_levels) or (n_rows, n_outputs, 2, n_levels)
+            Lower (``[..., 0, :]``) and upper (``[..., 1, :]``) bounds per level, in the order
+            given; the output axis is there when y had several columns.
+
+        Raises
+        ------
+        ValueError
+            If a level is outside (0, 1), or the estimator kept no calibration windows
+            (``early_stopping=False``, or a series too short for its validation windows).
+
+        See Also
+        --------
+        forecast : The bounds of the next steps as columns of a DataFrame.
+
+        Notes
+        -----
+        The calibration windows chose the early-stopping epoch and whether the LSTM is kept,
+        which can make their residuals slightly smaller than on new rows. Intervals at a
+        level ``c`` need at least ``c / (1 - c)`` calibration windows (19 for 95 %); with
+        fewer, the bound is the largest residual and a warning says so.
+
+        Examples
+        --------
+        >>> from sklstm import LSTMForecaster, make_horizon_target
+        >>> from sklstm.datasets import load_seattle_weather
+        >>> X, y = make_horizon_target(load_seattle_weather(), "temp_max", horizon=2)
+        >>> model = LSTMForecaster(window=7, units=4, epochs=2, random_state=0)
+        >>> model = model.fit(X[:600], y[:600])
+        >>> y_pred, y_pis = model.predict_interval(X[600:700], confidence_level=[0.8, 0.95])
+        >>> y_pred.shape, y_pis.shape
+        ((100, 2), (100, 2, 2, 2))
+        >>> bool((y_pis[:, :, 0, 1] <= y_pis[:, :, 0, 0]).all())  # 95 % reaches lower
+        True
         """
         check_is_fitted(self)
+        levels = check_confidence_levels(confidence_level)
+        residuals = self._calibration()
         windows = self._prediction_windows(X)
+        observed = None
+        if y is not None:
+            observed, steps = self._known_targets(y, len(windows))
+        y_pred = self._predict_rows(windows).reshape(len(windows), self.n_outputs_)
+        if observed is None:
+            widths = split_half_widths(residuals, levels)[np.newaxis]
+        else:
+            widths = adaptive_half_widths(residuals, observed - y_pred, steps, levels)
+        y_pis = np.stack([y_pred[..., None] - widths, y_pred[..., None] + widths], axis=-2)
+        if self._y_1d:
+            return y_pred.ravel(), y_pis[:, 0]
+        return y_pred, y_pis
+
+    def _calibration(self):
+        residuals = getattr(self, "calibration_residuals_", None)
+        if residuals is None or len(residuals) == 0:
+            if residuals is None:
+                why = "it was saved by an sklstm version without intervals"
+            else:
+                why = "early_stopping=False keeps no validation windows"
+            raise ValueError(
+                f"This {type(self).__name__} kept no calibration windows for intervals: {why}. "
+                "Refit with early_stopping=True (the default): its validation windows, the "
+                "last validation_fraction of the training windows, calibrate the intervals."
+            )
+        return residuals
+
+    def _known_targets(self, y, n_rows):
+        steps = target_steps(self._target_names)
+        if steps is None:
+            raise ValueError(
+                "Adaptive intervals need to know when each target becomes known: fit on the "
+                "targets make_horizon_target names '<column>_t+<k>', or call "
+                "predict_interval without y for split conformal intervals."
+            )
+        y = check_array(y, ensure_2d=False, dtype=np.float64, ensure_all_finite="allow-nan")
+        y = y.reshape(len(y), -1)
+        if y.shape != (n_rows, self.n_outputs_):
+            raise ValueError(
+                f"y must hold the targets of the {n_rows} rows of X ({self.n_outputs_} "
+                f"column(s), NaN where not known); got shape {y.shape}."
+            )
+        return y, np.asarray(steps)
+
+    def _predict_rows(self, windows):
         if len(windows) == 0:
             y_pred = np.empty((0, self.n_outputs_))
         else:
@@ -513,7 +688,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     # -- forecasting and saving --------------------------------------------------------------
 
-    def forecast(self, X=None):
+    def forecast(self, X=None, *, confidence_level=None):
         """Forecast the time steps after the last row as a DataFrame with future time stamps.
 
         The targets must be named ``<column>_t+<k>``, as :func:`~sklstm.make_horizon_target`
@@ -528,6 +703,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             ``horizon`` rows that :func:`~sklstm.make_horizon_target` drops for lack of a
             target). If it has fewer than ``window`` rows, rows that continue the fitted data
             take their history from it. If None, forecast from the last fitted row.
+        confidence_level : float or list of float, default=None
+            Add the bounds of prediction intervals at these levels (see
+            :meth:`predict_interval`), e.g. 0.8 adds ``<column>_lower_80`` and
+            ``<column>_upper_80`` after each target's column.
 
             With a known-future block (``known_future_``), X is a DataFrame with the columns
             of the data before :func:`~sklstm.make_horizon_target` (without the
@@ -537,10 +716,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
         Returns
         -------
-        forecast : pandas.DataFrame of shape (horizon, n_targets)
-            One row per future step, one column per target. The index holds the future time
-            stamps (a DatetimeIndex, PeriodIndex or numeric index continuing the time index),
-            or the steps ahead ``1 .. horizon`` when the data had no time index.
+        forecast : pandas.DataFrame of shape (horizon, n_targets * (1 + 2 * n_levels))
+            One row per future step, one column per target (and its bounds). The index holds
+            the future time stamps (a DatetimeIndex, PeriodIndex or numeric index continuing
+            the time index), or the steps ahead ``1 .. horizon`` when the data had no time
+            index.
 
         See Also
         --------
@@ -562,26 +742,39 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """
         check_is_fitted(self)
         targets, horizon, column_of = horizon_layout(self._target_names)
+        levels = None
+        if confidence_level is not None:
+            levels = check_confidence_levels(confidence_level)
+            self._calibration()  # its error before any prediction
         window = int(self.window)
         known = self._known()
         if known.n_known and not _is_3d(X):
             X = _rows_with_known_future(X, known, targets, self.feature_names_in_)
         if X is None:
-            y_pred = self.predict(self._time.rows[np.newaxis])
-            end, step = self._time.end, self._time.step
+            X, end, step = self._time.rows[np.newaxis], self._time.end, self._time.step
         elif _is_3d(X):
-            y_pred = self.predict(X)
             end, step = None, None
         else:
             index = time_index(X)
             if len(X) == 0:
                 raise ValueError("forecast() needs at least one row of X: its last row.")
             tail = X.iloc[-window:] if hasattr(X, "iloc") else np.asarray(X)[-window:]
-            y_pred = self.predict(tail if len(X) >= window else X)
+            X = tail if len(X) >= window else X
             end = None if index is None else index[-1:]
             step = self._time.step if self._time.step is not None else regular_step(index)
+        if levels is None:
+            y_pred = self.predict(X)
+        else:
+            y_pred, y_pis = self.predict_interval(X, confidence_level=levels)
+            bounds = np.reshape(y_pis, (len(y_pis), self.n_outputs_, 2, len(levels)))[-1]
         last = np.reshape(y_pred, (-1, self.n_outputs_))[-1]
-        values = {t: [last[column_of[t, k]] for k in range(1, horizon + 1)] for t in targets}
+        values = {}
+        for target in targets:
+            columns = [column_of[target, k] for k in range(1, horizon + 1)]
+            values[target] = last[columns]
+            for i, level in enumerate(levels if levels is not None else []):
+                for side, name in enumerate(("lower", "upper")):
+                    values[bound_name(target, name, level)] = bounds[columns, side, i]
         return pd.DataFrame(values, index=future_index(end, step, horizon))
 
     def save(self, path):
@@ -662,9 +855,10 @@ class _LinearStart:
     """The linear part a fit starts from: chosen on all training windows, fitted on the
     windows the network trains on and, for when the LSTM is left out, on every window."""
 
-    def __init__(self, training, every_window):
+    def __init__(self, training, every_window, folds=None):
         self.training = training
         self.every_window = every_window
+        self._folds = folds
 
     @classmethod
     def fit(cls, windows, y, n_train, sources, season, estimator):
@@ -691,13 +885,28 @@ class _LinearStart:
             batches = windows.batches(index, y, batch_size=PREDICT_BATCH)
             return _linear.Normal.of(batches, n_inputs, n_outputs, n_known)
 
-        blocks = [normal(block) for block in np.array_split(picked, _linear.N_BLOCKS)]
+        indices = np.array_split(picked, _linear.N_BLOCKS)
+        blocks = [normal(block) for block in indices]
         choice = _linear.select(blocks, candidates, n_known)
         every_window = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice, n_known)
+        folds = (windows, y, indices, blocks, candidates, choice, n_known)
         if n_train == n_windows:
-            return cls(every_window, every_window)
+            return cls(every_window, every_window, folds)
         training = _linear.fit(normal(picked[picked < n_train]), candidates, choice, n_known)
-        return cls(training, every_window)
+        return cls(training, every_window, folds)
+
+    def fold_residuals(self):
+        """Scaled residuals of the chosen linear part on the validation block of each of its
+        forward-chaining folds, fitted on the blocks before it: out-of-sample errors over
+        most training windows, not only the last ones. None where there are no folds."""
+        windows, y, indices, blocks, candidates, choice, n_known = self._folds
+        if not _linear.has_folds(blocks):
+            return None
+        residuals = []
+        for k, part in _linear.fold_fits(blocks, candidates, choice, n_known):
+            for batch, targets in windows.batches(indices[k], y, batch_size=PREDICT_BATCH):
+                residuals.append(targets - part.predict(batch))
+        return np.concatenate(residuals)
 
     @staticmethod
     def set_on(model, linear):
@@ -744,6 +953,7 @@ _SAVED_FIELDS = (
     "history_",
     "n_iter_",
     "linear_only_",
+    "calibration_residuals_",
     "_y_1d",
     "_target_names",
     "known_future_",

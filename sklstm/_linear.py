@@ -141,7 +141,7 @@ def select(blocks, anchors, n_known=0):
     """
     n_inputs = blocks[0].gram.shape[0] - 1
     n_outputs = blocks[0].cross.shape[1]
-    if n_inputs > MAX_SELECTED_INPUTS or len(blocks) <= FIRST_VALIDATION_BLOCK + 1:
+    if not has_folds(blocks):
         preferred = min(len(anchors) - 1, 1)  # persistence when there is one
         return np.full(n_outputs, preferred), np.full(n_outputs, PENALTIES[0])
     blocks = [block.scaled(n_known, BLOCK_SCALE) for block in blocks]
@@ -164,6 +164,21 @@ def select(blocks, anchors, n_known=0):
     score = np.where(within, penalty_rank - mean / (mean.max(axis=0) + 1e-300), -np.inf)
     chosen = score.argmax(axis=0)
     return chosen // len(PENALTIES), PENALTIES[chosen % len(PENALTIES)]
+
+
+def has_folds(blocks):
+    """Whether :func:`select` chooses on the folds of ``blocks``, rather than falling back to
+    a fixed choice (too few blocks, or too many inputs for the folds to be cheap)."""
+    n_inputs = blocks[0].gram.shape[0] - 1
+    return n_inputs <= MAX_SELECTED_INPUTS and len(blocks) > FIRST_VALIDATION_BLOCK + 1
+
+
+def fold_fits(blocks, anchors, choice, n_known=0):
+    """Yield ``(k, linear part)``: the chosen linear part fitted on the blocks before each
+    validation block ``k`` of the folds (see :func:`has_folds`)."""
+    empty = Normal.empty(blocks[0].gram.shape[0] - 1, blocks[0].cross.shape[1])
+    for k in range(FIRST_VALIDATION_BLOCK, len(blocks)):
+        yield k, fit(sum(blocks[:k], empty), anchors, choice, n_known)
 
 
 def fit(normal, anchors, choice, n_known=0):

@@ -19,6 +19,7 @@ from optuna.trial import TrialState
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, clone
 from sklearn.metrics import check_scoring
 from sklearn.model_selection import TimeSeriesSplit, check_cv
+from sklearn.pipeline import Pipeline
 from sklearn.utils import check_random_state, get_tags
 from sklearn.utils.validation import check_is_fitted, indexable
 
@@ -351,21 +352,52 @@ class LSTMSearchCV(MetaEstimatorMixin, BaseEstimator):
 
     # -- delegating --------------------------------------------------------------------------
 
-    def predict(self, X):
+    def predict(self, X, **params):
         """Predict with ``best_estimator_``.
 
         Parameters
         ----------
         X : array-like of shape (n_rows, n_features)
             Time-ordered rows.
+        **params : dict
+            Passed on to the best estimator's ``predict``, e.g. ``confidence_level=0.9`` for
+            prediction intervals too (see :meth:`LSTMForecaster.predict
+            <sklstm.LSTMForecaster.predict>`).
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_rows,) or (n_rows, n_outputs)
+            The best estimator's predictions (and bounds, with ``confidence_level``).
+        """
+        check_is_fitted(self, "best_estimator_")
+        return self.best_estimator_.predict(X, **params)
+
+    def predict_interval(self, X, y=None, *, confidence_level=0.9):
+        """Predict with ``best_estimator_``, with lower and upper bounds.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_rows, n_features)
+            Time-ordered rows.
+        y : array-like of shape (n_rows,) or (n_rows, n_outputs), default=None
+            Targets of the rows of X where known, for adaptive intervals.
+        confidence_level : float or list of float, default=0.9
+            Levels of the intervals.
 
         Returns
         -------
         y_pred : ndarray of shape (n_rows,) or (n_rows, n_outputs)
             The best estimator's predictions.
+        y_pis : ndarray of shape (n_rows, 2, n_levels) or (n_rows, n_outputs, 2, n_levels)
+            Lower and upper bounds, as :meth:`LSTMForecaster.predict_interval
+            <sklstm.LSTMForecaster.predict_interval>` returns them.
         """
         check_is_fitted(self, "best_estimator_")
-        return self.best_estimator_.predict(X)
+        estimator = self.best_estimator_
+        if isinstance(estimator, Pipeline):
+            # The rows through the transformers, the bounds from the forecaster at the end.
+            X, estimator = estimator[:-1].transform(X), estimator[-1]
+        return estimator.predict_interval(X, y, confidence_level=confidence_level)
 
     def score(self, X, y):
         """Score ``best_estimator_`` with ``scoring`` (its own ``score`` when None).

@@ -27,6 +27,14 @@ def split_horizon_name(name):
     return None if match is None else (match[1], int(match[2]))
 
 
+def target_steps(names):
+    """The step ``k`` of every target named ``<column>_t+<k>``; None unless all are so named."""
+    parts = [split_horizon_name(name) for name in names or []]
+    if not parts or not all(parts):
+        return None
+    return [step for _, step in parts]
+
+
 def horizon_layout(names):
     """Targets, horizon and the output column of each (target, step) of ``<col>_t+<k>`` names.
 

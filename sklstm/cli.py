@@ -59,6 +59,20 @@ def _model_arguments(parser, *, epochs):
         help="fraction of the last rows held out for scoring (default: 0.2)",
     )
     parser.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    _interval_argument(parser, default=None)
+
+
+def _interval_argument(parser, *, default):
+    parser.add_argument(
+        "--confidence-level",
+        type=_fraction,
+        nargs="+",
+        default=default,
+        metavar="C",
+        help="add prediction intervals at these levels to the forecast and its plot, e.g. "
+        "0.8 0.95, and report their coverage on the holdout"
+        + (f" (default: {' '.join(map(str, default))})" if default else ""),
+    )
 
 
 def _data_arguments(parser):
@@ -200,6 +214,7 @@ def _parser():
         metavar="N",
         help="maximum training epochs (default: 40)",
     )
+    _interval_argument(demo, default=[0.8, 0.95])
     _verbose_argument(demo)
     return parser
 
@@ -409,11 +424,13 @@ def run_forecast(
     fitted=False,
     refit=False,
     title=None,
+    confidence_level=None,
     known=(),
 ):
     """Fit ``model`` on the first rows (unless ``fitted``), score it on the holdout against
-    baselines, forecast after the last observation (with the ``known`` columns' values in the
-    rows after it) and write the outputs; return the score table."""
+    baselines, forecast after the last observation (with intervals at ``confidence_level``,
+    and with the ``known`` columns' values in the rows after it) and write the outputs;
+    return the score table."""
     from . import _evaluation, make_horizon_target
     from ._target import horizon_name
     from ._training import EpochProgress
@@ -449,11 +466,13 @@ def run_forecast(
     scores = _evaluation.score_table(y_test, predictions, targets)
     print(f"\nHoldout scores (mean over horizons 1..{horizon}; lower is better):")
     print(scores.to_string(float_format=lambda v: f"{v:.3f}"))
+    if confidence_level:
+        _print_coverage(model, X_test, y_test, confidence_level)
 
     if refit:
         print("\nRefitting on all rows before forecasting.", flush=True)
         model.fit(X, y)
-    future = model.forecast(full if known else frame)
+    future = model.forecast(full if known else frame, confidence_level=confidence_level)
     print(f"\nForecast for the {horizon} step(s) after {_stamp(frame.index[-1])}:")
     print(future.to_string(float_format=lambda v: f"{v:.2f}"))
 
@@ -474,6 +493,21 @@ def run_forecast(
     _plot(frame[list(targets)], future, one_step, written[3], title, window, horizon)
     print("\nWrote " + ", ".join(str(p) for p in written))
     return scores
+
+
+def _print_coverage(model, X_test, y_test, levels):
+    """How often the holdout's values fell inside the intervals, against their levels."""
+    import numpy as np
+
+    _, bounds = model.predict_interval(X_test, confidence_level=levels)
+    y_true = np.asarray(y_test, dtype=float).reshape(len(y_test), -1, 1)
+    bounds = bounds.reshape(len(y_test), -1, 2, len(levels))
+    inside = (bounds[:, :, 0] <= y_true) & (y_true <= bounds[:, :, 1])
+    shares = ", ".join(
+        f"{share:.1%} in the {100 * level:g} % interval"
+        for level, share in zip(levels, inside.mean(axis=(0, 1)), strict=True)
+    )
+    print(f"Holdout values inside the prediction intervals: {shares}.")
 
 
 def _with_callback(model, callback):
@@ -526,6 +560,7 @@ def _forecast_command(args):
         holdout=args.holdout,
         out=args.out,
         refit=args.refit,
+        confidence_level=args.confidence_level,
         known=args.known,
     )
 
@@ -550,6 +585,7 @@ def _demo_command(args):
         holdout=365 / (len(weather) - 3),  # the last year, 2015
         out=args.out,
         title="Seattle daily max temperature: last weeks of 2015 and the 3-day forecast",
+        confidence_level=args.confidence_level,
     )
 
 
@@ -584,6 +620,7 @@ def _tune_command(args):
         holdout=args.holdout,
         out=args.out,
         fitted=True,
+        confidence_level=args.confidence_level,
         known=args.known,
     )
 

@@ -7,6 +7,8 @@ and Optuna are imported only when a function is called.
 import numpy as np
 import pandas as pd
 
+from ._intervals import split_bound_name
+
 __all__ = [
     "plot_cv_folds",
     "plot_forecast",
@@ -38,6 +40,21 @@ def _columns(data, name):
     return np.arange(len(values)), list(zip(labels, values.T, strict=True))
 
 
+def _intervals(forecast):
+    """``{target: [(percent, lower column, upper column), ...]}`` for the interval bounds
+    among the columns of ``forecast`` whose target is a column too."""
+    if not isinstance(forecast, pd.DataFrame):
+        return {}
+    found = {}
+    for column in forecast.columns:
+        parts = split_bound_name(column)
+        if parts and parts[1] == "lower" and parts[0] in forecast.columns:
+            upper = f"{parts[0]}_upper_{column.rsplit('_', 1)[1]}"
+            if upper in forecast.columns:
+                found.setdefault(parts[0], []).append((parts[2], column, upper))
+    return found
+
+
 def _time_axis(index):
     """Values matplotlib can place: annual periods as years (they may precede 1677, where
     time stamps end), other periods as their start time."""
@@ -60,7 +77,10 @@ def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=Non
         Observed values of the target(s), indexed by time; one line per column.
     forecast : pandas.DataFrame
         The forecast, e.g. from :meth:`LSTMForecaster.forecast
-        <sklstm.LSTMForecaster.forecast>`, with columns named like ``history``'s.
+        <sklstm.LSTMForecaster.forecast>`, with columns named like ``history``'s. Interval
+        bounds among its columns (``<column>_lower_80`` and ``<column>_upper_80``, as
+        ``forecast(confidence_level=0.8)`` names them) are drawn as shaded bands, the
+        narrower levels darker: a fan chart.
     predictions : pandas.Series or pandas.DataFrame, default=None
         Earlier predictions to compare with the history (e.g. one step ahead on a holdout),
         drawn dotted.
@@ -106,14 +126,16 @@ def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=Non
             ax.plot(
                 px, values, ":", color=colors.get(label), label=f"{label} predicted", linewidth=1
             )
-    fx, forecasts = _columns(forecast, "forecast")
+    intervals = _intervals(forecast)
+    bounds = [column for levels in intervals.values() for _, *pair in levels for column in pair]
+    fx, forecasts = _columns(forecast.drop(columns=bounds) if bounds else forecast, "forecast")
     origin = x[-1]
     for label, values in forecasts:
         # Start the dashed line at the last observation so it visibly continues the history.
         start = dict(observed).get(label)
         xs = [origin, *fx] if start is not None else list(fx)
         ys = [start[-1], *values] if start is not None else list(values)
-        ax.plot(
+        (line,) = ax.plot(
             xs,
             ys,
             "--",
@@ -122,6 +144,18 @@ def plot_forecast(history, forecast, *, predictions=None, n_history=None, ax=Non
             color=colors.get(label),
             label=f"{label} forecast",
         )
+        # The widest interval palest, each narrower one a shade darker: a fan chart.
+        for i, (percent, lower, upper) in enumerate(sorted(intervals.get(label, []))[::-1]):
+            head = ys[:1] if start is not None else []  # the fan opens at the last observation
+            ax.fill_between(
+                xs,
+                [*head, *forecast[lower]],
+                [*head, *forecast[upper]],
+                color=line.get_color(),
+                alpha=0.15 + 0.1 * i,
+                linewidth=0,
+                label=f"{label} {percent:g} % interval",
+            )
     if isinstance(x, pd.DatetimeIndex):
         import matplotlib.dates as mdates
 

@@ -80,14 +80,19 @@ def test_forecast_writes_forecast_scores_and_plot(csv, tmp_path):
     out = tmp_path / "out"
     result = sklstm(
         "forecast", data, "--target", "load", "--target", "temp", "--horizon", "2",
-        "--window", "4", "--epochs", "1", "--units", "4", "--out", out,
+        "--window", "4", "--epochs", "1", "--units", "4", "--confidence-level", "0.8",
+        "--out", out,
     )  # fmt: skip
     assert result.returncode == 0, result.stderr
     assert "Holdout scores" in result.stdout and "persistence (last value)" in result.stdout
+    assert "Holdout values inside the prediction intervals: " in result.stdout
     assert "Traceback" not in result.stderr
 
     forecast = pd.read_csv(out / "forecast.csv", index_col="date", parse_dates=True)
-    assert list(forecast.columns) == ["load", "temp"]
+    assert list(forecast.columns) == [
+        "load", "load_lower_80", "load_upper_80", "temp", "temp_lower_80", "temp_upper_80"
+    ]  # fmt: skip
+    assert (forecast["load_lower_80"] < forecast["load_upper_80"]).all()
     assert list(forecast.index.strftime("%Y-%m-%d")) == ["2024-03-01", "2024-03-02"]
     scores = pd.read_csv(out / "scores.csv", index_col=[0, 1])
     assert list(scores.columns) == ["MAE", "RMSE", "MAE / persistence"]

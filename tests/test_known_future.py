@@ -187,6 +187,10 @@ def test_forecast_uses_the_known_future_values(fitted, weather):
     wetter = frame.copy()
     wetter.loc[frame.index[112], "precipitation"] += 20.0
     assert not np.allclose(model.forecast(wetter), future)
+    # Prediction intervals come with it.
+    bounded = model.forecast(frame, confidence_level=0.8)
+    np.testing.assert_allclose(bounded["temp_max"], future["temp_max"])
+    assert (bounded["temp_max_lower_80"] <= bounded["temp_max_upper_80"]).all()
 
 
 def test_forecast_refuses_missing_known_values(fitted, weather):

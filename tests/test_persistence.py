@@ -206,6 +206,7 @@ def test_the_file_holds_the_listed_fields_only(fitted):
         "history_",
         "n_iter_",
         "linear_only_",
+        "calibration_residuals_",
         "_y_1d",
         "_target_names",
         "known_future_",

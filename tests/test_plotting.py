@@ -61,6 +61,31 @@ def test_plot_forecast(tmp_path):
     _saved_png(ax, tmp_path / "forecast.png")
 
 
+def test_plot_forecast_draws_intervals_as_a_fan(tmp_path):
+    index = pd.date_range("2024-01-01", periods=30, freq="D", name="date")
+    history = pd.Series(np.arange(30.0), index=index, name="a")
+    future = pd.DataFrame(
+        {
+            "a": [30.0, 31.0, 32.0],
+            "a_lower_80": [29.0, 29.5, 29.0],
+            "a_upper_80": [31.0, 32.5, 35.0],
+            "a_lower_97.5": [28.0, 27.0, 26.0],
+            "a_upper_97.5": [32.0, 35.0, 38.0],
+        },
+        index=pd.date_range("2024-01-31", periods=3, freq="D"),
+    )
+    ax = plotting.plot_forecast(history, future, ax=_axes())
+    # The bounds are bands, not lines; the widest drawn first and palest.
+    assert [line.get_label() for line in ax.get_lines()][:2] == ["a", "a forecast"]
+    bands = ax.collections[-2:]
+    assert [band.get_label() for band in bands] == ["a 97.5 % interval", "a 80 % interval"]
+    assert bands[0].get_alpha() < bands[1].get_alpha()
+    # Each band opens at the last observation and spans the three future steps.
+    vertices = bands[1].get_paths()[0].vertices
+    assert vertices[:, 1].min() == 29.0 and vertices[:, 1].max() == 35.0
+    _saved_png(ax, tmp_path / "fan.png")
+
+
 def test_plot_forecast_without_time_index():
     ax = plotting.plot_forecast(
         pd.Series(np.arange(10.0), name="y"),
