@@ -27,7 +27,12 @@ Reproduce ``benchmarks/results/known_future.{csv,md}``::
     TF_CPP_MIN_LOG_LEVEL=2 nice -n 5 python benchmarks/known_future.py --seeds 0 1 2
 
 Design choices use ``--dev`` (each series' training rows split 80/20 again, the test rows
-never seen), which writes ``known_future_dev.{csv,md}``.
+never seen), which writes ``known_future_dev.{csv,md}``; ``--block-scale S`` sets the linear
+part's scale of the block (``sklstm._linear.BLOCK_SCALE``, the penalty divided by its square)
+and ``--linear-only`` scores LSTMForecaster's starting network, i.e. its linear part alone
+(the suite's ``lstm_forecaster_linear``)::
+
+    python benchmarks/known_future.py --dev --series elecdaily --block-scale 1 --out /tmp/s1
 """
 
 import argparse
@@ -88,11 +93,13 @@ def prepare(name, dev=False):
     }
 
 
-def fit_lstm(data, layout, seed, max_epochs):
+def fit_lstm(data, layout, seed, max_epochs, linear_only=False):
     from sklstm import LSTMForecaster
 
     window, n_train, test_start = data["window"], data["n_train"], data["test_start"]
     params = {"window": window, "random_state": seed}
+    if linear_only:
+        params["callbacks"] = [suite._keep_start_weights()]
     if layout == "in_window":
         params["known_future"] = None
     if max_epochs:
@@ -121,7 +128,7 @@ def fit_ridge(data, layout):
     return pred, seconds
 
 
-def run(names, seeds, max_epochs, dev, log, layouts=LAYOUTS, save=None):
+def run(names, seeds, max_epochs, dev, log, layouts=LAYOUTS, save=None, linear_only=False):
     rows = []
     for name in names:
         data = prepare(name, dev)
@@ -142,7 +149,9 @@ def run(names, seeds, max_epochs, dev, log, layouts=LAYOUTS, save=None):
             log(f"  ridge {layout:9s}          MAE {mae:.4g}  ratio {mae / naive:.3f}")
         for seed in seeds:
             for layout in layouts:
-                pred, seconds, epochs, linear_only = fit_lstm(data, layout, seed, max_epochs)
+                pred, seconds, epochs, kept_linear = fit_lstm(
+                    data, layout, seed, max_epochs, linear_only
+                )
                 mae = suite._mae(y_test, pred)
                 rows.append(
                     dict(
@@ -153,12 +162,12 @@ def run(names, seeds, max_epochs, dev, log, layouts=LAYOUTS, save=None):
                         mae=mae,
                         fit_seconds=round(seconds, 1),
                         epochs=epochs,
-                        linear_only=linear_only,
+                        linear_only=kept_linear,
                     )
                 )
                 log(
                     f"  lstm  {layout:9s} seed {seed}   MAE {mae:.4g}  ratio {mae / naive:.3f}"
-                    f"  fit {seconds:.0f}s  epochs {epochs}  linear only {linear_only}"
+                    f"  fit {seconds:.0f}s  epochs {epochs}  linear only {kept_linear}"
                 )
                 if save is not None:  # what has run survives an interrupted run
                     pd.DataFrame(rows).to_csv(save, index=False)
@@ -166,6 +175,15 @@ def run(names, seeds, max_epochs, dev, log, layouts=LAYOUTS, save=None):
     naive = results[results.model == "persistence"].set_index("series")["mae"]
     results["mae_ratio"] = results["mae"] / results["series"].map(naive)
     return results
+
+
+def _commands(paths):
+    """The commands that wrote these CSV files, from the reports beside them."""
+    commands = []
+    for path in paths:
+        text = path.with_suffix(".md").read_text()
+        commands.append(text.split("Command: `", 1)[1].split("`", 1)[0])
+    return "`; `".join(commands)
 
 
 def report(results, command, seconds, dev):
@@ -199,7 +217,9 @@ def report(results, command, seconds, dev):
         "# Known-future inputs: MAE with and without the known-future block"
         + (" (design rows: training rows split again)" if dev else ""),
         "",
-        f"Command: `{command}`; run on {machine()}; {seconds / 60:.1f} min. Protocol, series "
+        f"Command: `{command}`; run on {machine()}"
+        + ("" if seconds is None else f"; {seconds / 60:.1f} min")
+        + ". Protocol, series "
         "and layouts: the docstring of `benchmarks/known_future.py`. MAE on the original "
         "scale over all test origins and steps, mean over seeds; the ratio is to persistence.",
         "",
@@ -226,11 +246,31 @@ def main(argv=None):
     parser.add_argument("--max-epochs", type=int, default=None)
     parser.add_argument("--layouts", nargs="+", default=list(LAYOUTS), choices=LAYOUTS)
     parser.add_argument("--dev", action="store_true")
+    parser.add_argument("--block-scale", type=float, default=None)
+    parser.add_argument("--linear-only", action="store_true")
     parser.add_argument("--out", type=pathlib.Path, default=None)
+    parser.add_argument(
+        "--report",
+        nargs="+",
+        type=pathlib.Path,
+        metavar="CSV",
+        help="write the report of these runs' CSV files together to --out (.md) and stop",
+    )
     args = parser.parse_args(argv)
     stem = "known_future_dev" if args.dev else "known_future"
     out = args.out or HERE / "results" / stem
     command = "python benchmarks/known_future.py " + " ".join(argv or sys.argv[1:])
+    if args.block_scale is not None:
+        from sklstm import _linear
+
+        _linear.BLOCK_SCALE = args.block_scale
+    if args.report:
+        results = pd.concat([pd.read_csv(path) for path in args.report], ignore_index=True)
+        results.to_csv(out.with_suffix(".csv"), index=False)
+        text = report(results, _commands(args.report), None, args.dev)
+        out.with_suffix(".md").write_text(text)
+        print(text)
+        return
     start = time.perf_counter()
     results = run(
         args.series,
@@ -240,6 +280,7 @@ def main(argv=None):
         lambda s: print(s, flush=True),
         args.layouts,
         out.with_suffix(".partial.csv"),
+        args.linear_only,
     )
     out.with_suffix(".partial.csv").unlink()
     results.to_csv(out.with_suffix(".csv"), index=False)
