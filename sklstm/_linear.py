@@ -35,8 +35,8 @@ FIRST_VALIDATION_BLOCK = 2
 MAX_SELECTED_INPUTS = 1024
 # The known-future block's inputs are multiplied by this in the ridge: their penalty is the
 # lags' divided by its square. With the lags' penalty the block was shrunk with them and of
-# little use; 16 beat 1 and 4 on the training rows (split again, test rows unseen) of both
-# data sets of docs/accuracy.md, "Known-future inputs".
+# little use; 16 did better on the training rows (split again, test rows unseen) of both
+# electricity data sets of docs/accuracy.md, "Known-future inputs".
 BLOCK_SCALE = 16.0
 # Above this many inputs the normal equations themselves are too large (window * n_features
 # squared floats): the linear part is left to training, from zero.
