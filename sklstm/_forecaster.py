@@ -531,9 +531,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """Predict every row of X with lower and upper bounds at the given confidence levels.
 
         Split conformal intervals: for each output, the half-width at level ``c`` is the
-        ``ceil((n + 1) c)``-th smallest of the absolute residuals on the ``n`` last training
-        windows that the network did not train on (``calibration_residuals_``), so intervals
-        widen with the horizon step. With ``y``, the intervals adapt as the targets of the rows
+        ``ceil((n + 1) c)``-th smallest of the ``n`` absolute residuals on training windows
+        that the model did not train on (``calibration_residuals_``), so intervals widen with
+        the horizon step. With ``y``, the intervals adapt as the targets of the rows
         of X become known (adaptive conformal inference): the residual of row ``s`` for the
         target ``<column>_t+<k>`` is used from row ``s + k`` on, replacing the oldest
         calibration residual, and the level used is nudged up after each miss and down after
@@ -562,8 +562,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If a level is outside (0, 1), or the estimator kept no calibration windows
-            (``early_stopping=False``, or a series too short for its validation windows).
+            If a level is outside (0, 1), the estimator kept no calibration windows
+            (``early_stopping=False``), or ``y`` does not match X or has unnamed targets.
+        TypeError
+            If a level is not a number.
 
         See Also
         --------
@@ -586,7 +588,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         >>> y_pred, y_pis = model.predict_interval(X[600:700], confidence_level=[0.8, 0.95])
         >>> y_pred.shape, y_pis.shape
         ((100, 2), (100, 2, 2, 2))
-        >>> bool((y_pis[:, :, 0, 1] <= y_pis[:, :, 0, 0]).all())  # 95 % reaches lower
+        >>> bool((y_pis[:, :, 0, 1] <= y_pis[:, :, 0, 0]).all())  # lower at 95 % <= at 80 %
         True
         """
         check_is_fitted(self)
@@ -855,7 +857,7 @@ class _LinearStart:
     """The linear part a fit starts from: chosen on all training windows, fitted on the
     windows the network trains on and, for when the LSTM is left out, on every window."""
 
-    def __init__(self, training, every_window, folds=None):
+    def __init__(self, training, every_window, folds):
         self.training = training
         self.every_window = every_window
         self._folds = folds
