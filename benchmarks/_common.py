@@ -1,5 +1,7 @@
 """Helpers shared by the benchmark scripts (not part of the package)."""
 
+import csv
+import json
 import platform
 import time
 
@@ -58,3 +60,34 @@ def markdown_table(rows, columns):
     from sklstm._evaluation import markdown_table as write
 
     return write(pd.DataFrame(rows, columns=columns), float_format="{:.3g}")
+
+
+class ResultRows:
+    """The rows of a benchmark run: kept for the report and, with ``out``, appended to that
+    CSV as they come, so that an interrupted run keeps what it measured."""
+
+    def __init__(self, out, columns):
+        self.out, self.columns, self.rows = out, columns, []
+        if out is not None:
+            out.parent.mkdir(parents=True, exist_ok=True)
+            self._handle = out.open("w", newline="")
+            self._writer = csv.DictWriter(self._handle, columns)
+            self._writer.writeheader()
+
+    def write(self, row):
+        self.rows.append(row)
+        if self.out is not None:
+            self._writer.writerow(row)
+            self._handle.flush()
+
+    def finish(self, run, text):
+        """Print the report ``text``; with ``out``, write it and the ``run`` record beside."""
+        print("\n" + text)
+        if self.out is None:
+            return
+        self._handle.close()
+        self.out.with_suffix(".json").write_text(json.dumps(run, indent=2) + "\n")
+        self.out.with_suffix(".md").write_text(text)
+        print(
+            f"written {self.out}, {self.out.with_suffix('.json')} and {self.out.with_suffix('.md')}"
+        )

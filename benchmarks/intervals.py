@@ -36,7 +36,6 @@ Other uses::
 """
 
 import argparse
-import csv
 import json
 import math
 import pathlib
@@ -51,7 +50,7 @@ HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE))
 import suite  # noqa: E402
 import suite_series  # noqa: E402
-from _common import markdown_table  # noqa: E402
+from _common import ResultRows, markdown_table  # noqa: E402
 
 LEVELS = (0.8, 0.95)
 MODELS = ("lstm_split", "lstm_adaptive", "ridge_split", "mapie_lstm")
@@ -277,7 +276,12 @@ def report(results, run):
                     "vs ridge_split": _geomean(vs_ridge) if model != "ridge_split" else "-",
                 }
             )
-    lines.append(markdown_table(rows, list(rows[0])))
+    # docs/intervals.md includes the table between these markers.
+    lines += [
+        "<!-- summary: start -->",
+        markdown_table(rows, list(rows[0])),
+        "<!-- summary: end -->",
+    ]
     lines += [
         "",
         "## Per series: coverage (80 % / 95 %) and interval score at 95 % / persistence MAE",
@@ -345,32 +349,14 @@ def main(argv=None):
             print("mapie is not installed: mapie_lstm left out")
             args.models.remove("mapie_lstm")
     warnings.filterwarnings("ignore")
-    rows, handle = [], None
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle = out.open("w", newline="")
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-
-    def write(row):
-        rows.append(row)
-        if handle is not None:
-            writer.writerow(row)
-            handle.flush()
-
+    results = ResultRows(out, COLUMNS)
     start = time.perf_counter()
     for name in args.series or suite_series.NAMES:
         rows_of = suite_series.SERIES[name].rows
         neural = args.neural_max_rows is None or rows_of <= args.neural_max_rows
-        run_series(name, args.models, args.seed, args.max_epochs, neural, write, lambda s: print(s))
+        run_series(name, args.models, args.seed, args.max_epochs, neural, results.write, print)
     run = suite.run_record(command, time.perf_counter() - start)
-    text = report(pd.DataFrame(rows, columns=COLUMNS), run)
-    print("\n" + text)
-    if handle is not None:
-        handle.close()
-        out.with_suffix(".json").write_text(json.dumps(run, indent=2) + "\n")
-        out.with_suffix(".md").write_text(text)
-        print(f"written {out}, {out.with_suffix('.json')} and {out.with_suffix('.md')}")
+    results.finish(run, report(pd.DataFrame(results.rows, columns=COLUMNS), run))
 
 
 if __name__ == "__main__":

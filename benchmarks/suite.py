@@ -56,7 +56,6 @@ Fit seconds are wall time on a machine shared with other jobs: orders of magnitu
 """
 
 import argparse
-import csv
 import json
 import math
 import pathlib
@@ -70,7 +69,7 @@ import pandas as pd
 HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE))
 import suite_series  # noqa: E402
-from _common import machine, markdown_table  # noqa: E402
+from _common import ResultRows, machine, markdown_table  # noqa: E402
 
 TEST_FRACTION = 0.2
 SIMPLE = ("persistence", "seasonal_naive", "ridge", "ets")
@@ -565,20 +564,7 @@ def main(argv=None):
     seeds = list(range(args.seeds))
     warnings.filterwarnings("ignore")  # statsmodels' convergence notes, Keras' input warnings
 
-    rows = []
-    handle = None
-    if out is not None:
-        out.parent.mkdir(parents=True, exist_ok=True)
-        handle = out.open("w", newline="")
-        writer = csv.DictWriter(handle, COLUMNS)
-        writer.writeheader()
-
-    def write(row):
-        rows.append(row)
-        if handle is not None:
-            writer.writerow(row)
-            handle.flush()
-
+    results = ResultRows(out, COLUMNS)
     start = time.perf_counter()
     for name in names:
         neural = (
@@ -590,18 +576,12 @@ def main(argv=None):
             seeds,
             args.max_epochs,
             neural,
-            write,
+            results.write,
             lambda s: print(s, flush=True),
             dev=args.dev,
         )
     run = run_record(command, time.perf_counter() - start)
-    text = report(pd.DataFrame(rows, columns=COLUMNS), run)
-    print("\n" + text)
-    if handle is not None:
-        handle.close()
-        out.with_suffix(".json").write_text(json.dumps(run, indent=2) + "\n")
-        out.with_suffix(".md").write_text(text)
-        print(f"written {out}, {out.with_suffix('.json')} and {out.with_suffix('.md')}")
+    results.finish(run, report(pd.DataFrame(results.rows, columns=COLUMNS), run))
 
 
 def run_record(command, seconds):

@@ -23,7 +23,7 @@ from ._intervals import (
 )
 from ._persistence import InvalidFile, load_keras_model, read_estimator, write_estimator
 from ._sklearn_private import Interval, StrOptions, _fit_context, validate_params
-from ._target import horizon_layout, target_sources, target_steps
+from ._target import KnownFuture, horizon_layout, target_sources, target_steps, with_known_future
 from ._time import TimeContext, future_index, regular_step, season_length, time_index
 from ._validation import check_n_rows, check_windows_3d, units_per_layer
 from ._window import window_context
@@ -114,6 +114,14 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     callbacks : list of keras.callbacks.Callback, default=None
         Extra Keras callbacks for every fit (logging, timing, custom stopping), called after
         the built-in early stopping. :func:`~sklearn.base.clone` deep-copies them.
+    known_future : "auto", list of str or None, default="auto"
+        Columns whose future values X holds (the known-future block that
+        :func:`~sklstm.make_horizon_target` adds with ``known=``: columns
+        ``<column>_t+1 .. <column>_t+<k>``). The LSTM reads the other columns over the
+        window; the block of row ``t`` joins the LSTM's final state and the linear part once.
+        "auto" takes every such column whose ``<column>`` is also in X; a list declares them
+        (and refuses X without them); None treats them as ordinary columns. A block holding
+        a target's own future is refused.
 
     Attributes
     ----------
@@ -142,10 +150,13 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         that are all strings.
     n_outputs_ : int
         Number of targets.
+    known_future_ : list of str
+        The columns whose known-future block X holds; empty when it holds none.
     last_window_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
         The last rows seen during :term:`fit`: history for the rows that continue them.
     x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
-        Per-feature mean and standard deviation of the training rows.
+        Per-feature mean and standard deviation of the training rows, with the known-future
+        block (if any) after the other columns.
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Per-target mean and standard deviation of the training targets.
 
@@ -195,6 +206,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         "random_state": ["random_state"],
         "verbose": ["verbose"],
         "callbacks": [list, None],
+        "known_future": [StrOptions({"auto"}), list, tuple, None],
     }
 
     def __init__(
@@ -220,6 +232,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         random_state=None,
         verbose=0,
         callbacks=None,
+        known_future="auto",
     ):
         self.window = window
         self.units = units
@@ -241,6 +254,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
         self.callbacks = callbacks
+        self.known_future = known_future
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -272,6 +286,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         units = units_per_layer(self.units, self.n_layers, name)
         target_names = _target_names(y)  # before validation turns y into an array
         if _is_3d(X):
+            if self.known_future not in (None, "auto") and len(self.known_future):
+                raise ValueError(
+                    f"known_future={self.known_future!r} needs X as 2-D rows with named "
+                    "columns; 3-D windows carry no column names."
+                )
             X, y = _check_windows_and_targets(X, y, window)
             # Ready-made windows carry no column names; what the rows' fit set is stale.
             self.n_features_in_ = X.shape[2]
@@ -280,16 +299,24 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             self._time = TimeContext.from_windows(X)
             rows, n_history = X.reshape(-1, X.shape[2]), 0
             sources, season = None, None
+            self.known_future_ = []
         else:
             index = time_index(X)
             X, y = validate_data(
                 self, X, y, multi_output=True, y_numeric=True, dtype=[np.float64, np.float32]
             )
             check_n_rows(len(X), window, window, name)
+            names = getattr(self, "feature_names_in_", None)
+            known = KnownFuture.of(names, self.known_future, X.shape[1])
+            known.check_no_target(X, y, target_names, names)
+            self.known_future_ = known.columns
+            X = known.arrange(X)
+            n_past = X.shape[1] - known.n_known
             # The last full window: the forecast origin, and history for rows that continue it.
             self._time = TimeContext.from_rows(X, index, window)
             # Which input each output is the future of: the linear part may shrink toward it.
-            sources = target_sources(X, y, target_names, getattr(self, "feature_names_in_", None))
+            past_names = None if names is None else list(names[known.order[:n_past]])
+            sources = target_sources(X[:, :n_past], y, target_names, past_names)
             season = season_length(self._time.step)
             # The first window - 1 rows lack a full history: they are predicted, never trained on.
             rows, n_history, y = X, window - 1, y[window - 1 :]
@@ -322,6 +349,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     def _windows(self, data):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
+
+    def _known(self):
+        """The fitted known-future block (see ``known_future_``)."""
+        if not getattr(self, "known_future_", None):
+            return KnownFuture.none(self.n_features_in_)
+        return KnownFuture.of(self.feature_names_in_, self.known_future_, self.n_features_in_)
 
     def _train(self, windows, y, n_train, units, seed, sources, season):
         """Build, start and train a network; return it, its per-epoch losses and whether the
@@ -493,6 +526,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             centering=self.centering,
             unroll=should_unroll(self.window, self.batch_size),
             seed=seed,
+            n_known=self._known().n_known,
         )
 
     # -- predicting --------------------------------------------------------------------------
@@ -527,9 +561,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """Predict every row of X with lower and upper bounds at the given confidence levels.
 
         Split conformal intervals: for each output, the half-width at level ``c`` is the
-        ``ceil((n + 1) c)``-th smallest of the absolute residuals on the ``n`` last training
-        windows that the network did not train on (``calibration_residuals_``), so intervals
-        widen with the horizon step. With ``y``, the intervals adapt as the targets of the rows
+        ``ceil((n + 1) c)``-th smallest of the ``n`` absolute residuals on training windows
+        that the model did not train on (``calibration_residuals_``), so intervals widen with
+        the horizon step. With ``y``, the intervals adapt as the targets of the rows
         of X become known (adaptive conformal inference): the residual of row ``s`` for the
         target ``<column>_t+<k>`` is used from row ``s + k`` on, replacing the oldest
         calibration residual, and the level used is nudged up after each miss and down after
@@ -558,8 +592,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Raises
         ------
         ValueError
-            If a level is outside (0, 1), or the estimator kept no calibration windows
-            (``early_stopping=False``, or a series too short for its validation windows).
+            If a level is outside (0, 1), the estimator kept no calibration windows
+            (``early_stopping=False``), or ``y`` does not match X or has unnamed targets.
+        TypeError
+            If a level is not a number.
 
         See Also
         --------
@@ -582,7 +618,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         >>> y_pred, y_pis = model.predict_interval(X[600:700], confidence_level=[0.8, 0.95])
         >>> y_pred.shape, y_pis.shape
         ((100, 2), (100, 2, 2, 2))
-        >>> bool((y_pis[:, :, 0, 1] <= y_pis[:, :, 0, 0]).all())  # 95 % reaches lower
+        >>> bool((y_pis[:, :, 0, 1] <= y_pis[:, :, 0, 0]).all())  # lower at 95 % <= at 80 %
         True
         """
         check_is_fitted(self)
@@ -651,7 +687,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             check_windows_3d(X, window, self.n_features_in_)
             return self._windows(X)
         index = time_index(X)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = self._known().arrange(
+            validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        )
         return self._windows(window_context(X, window, self._time.preceding(X, index)))
 
     # -- pickling ----------------------------------------------------------------------------
@@ -694,6 +732,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             :meth:`predict_interval`), e.g. 0.8 adds ``<column>_lower_80`` and
             ``<column>_upper_80`` after each target's column.
 
+            With a known-future block (``known_future_``), X is a DataFrame with the columns
+            of the data before :func:`~sklstm.make_horizon_target` (without the
+            ``<column>_t+<k>`` block) that runs on past the last observation: its last rows
+            have the target(s) missing and the known columns filled for at least the next
+            ``horizon`` steps. The forecast starts after the last row with every target.
+
         Returns
         -------
         forecast : pandas.DataFrame of shape (horizon, n_targets * (1 + 2 * n_levels))
@@ -727,6 +771,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             levels = check_confidence_levels(confidence_level)
             self._calibration()  # its error before any prediction
         window = int(self.window)
+        known = self._known()
+        if known.n_known and not _is_3d(X):
+            X = _rows_with_known_future(X, known, targets, self.feature_names_in_)
         if X is None:
             X, end, step = self._time.rows[np.newaxis], self._time.end, self._time.step
         elif _is_3d(X):
@@ -832,7 +879,7 @@ class _LinearStart:
     """The linear part a fit starts from: chosen on all training windows, fitted on the
     windows the network trains on and, for when the LSTM is left out, on every window."""
 
-    def __init__(self, training, every_window, folds=None):
+    def __init__(self, training, every_window, folds):
         self.training = training
         self.every_window = every_window
         self._folds = folds
@@ -840,14 +887,16 @@ class _LinearStart:
     @classmethod
     def fit(cls, windows, y, n_train, sources, season, estimator):
         n_windows, n_outputs = y.shape
-        n_inputs = int(estimator.window) * estimator.n_features_in_
+        n_known = estimator._known().n_known
+        n_past = estimator.n_features_in_ - n_known
+        n_inputs = int(estimator.window) * n_past + n_known
         if n_inputs > _linear.MAX_INPUTS:
             return None
         candidates = _linear.anchors(
             sources or [None] * n_outputs,
             window=int(estimator.window),
-            n_features=estimator.n_features_in_,
-            x_scale=estimator.x_scale_,
+            n_features=n_past,
+            x_scale=estimator.x_scale_[:n_past],
             y_scale=estimator.y_scale_,
             season=season,
         )
@@ -858,30 +907,31 @@ class _LinearStart:
 
         def normal(index):
             batches = windows.batches(index, y, batch_size=PREDICT_BATCH)
-            return _linear.Normal.of(batches, n_inputs, n_outputs)
+            return _linear.Normal.of(batches, n_inputs, n_outputs, n_known)
 
         indices = np.array_split(picked, _linear.N_BLOCKS)
         blocks = [normal(block) for block in indices]
-        choice = _linear.select(blocks, candidates)
-        every_window = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice)
-        folds = (windows, y, indices, blocks, candidates, choice)
+        choice = _linear.select(blocks, candidates, n_known)
+        every_window = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice, n_known)
+        folds = (windows, y, indices, blocks, candidates, choice, n_known)
         if n_train == n_windows:
             return cls(every_window, every_window, folds)
-        training = _linear.fit(normal(picked[picked < n_train]), candidates, choice)
+        training = _linear.fit(normal(picked[picked < n_train]), candidates, choice, n_known)
         return cls(training, every_window, folds)
 
     def fold_residuals(self):
         """Scaled residuals of the chosen linear part on the validation block of each of its
         forward-chaining folds, fitted on the blocks before it: out-of-sample errors over
         most training windows, not only the last ones. None where there are no folds."""
-        windows, y, indices, blocks, candidates, choice = self._folds
+        windows, y, indices, blocks, candidates, choice, n_known = self._folds
         if not _linear.has_folds(blocks):
             return None
         residuals = []
-        for k, part in _linear.fold_fits(blocks, candidates, choice):
+        for k, part in _linear.fold_fits(blocks, candidates, choice, n_known):
             for batch, targets in windows.batches(indices[k], y, batch_size=PREDICT_BATCH):
                 residuals.append(targets - part.predict(batch))
-        return np.concatenate(residuals)
+        # A series of fewer than 10 windows leaves the last blocks empty.
+        return np.concatenate(residuals) if residuals else None
 
     @staticmethod
     def set_on(model, linear):
@@ -949,6 +999,7 @@ _SAVED_FIELDS = (
     "calibration_residuals_",
     "_y_1d",
     "_target_names",
+    "known_future_",
 )
 
 
@@ -1025,6 +1076,55 @@ def load(path):
     True
     """
     return read_estimator(path, {"LSTMForecaster": LSTMForecaster._from_saved})
+
+
+def _rows_with_known_future(X, known, targets, feature_names):
+    """The rows of ``X`` up to its last observation (the last row with every target), with
+    their known-future block built from the rows after it, in the fitted column order.
+
+    Raises a ValueError, saying what to add, when X is missing, is not a DataFrame, or has too
+    few rows after the last observation or missing known values in them.
+    """
+    how = (
+        f"append at least {known.steps} row(s) after the last observation, with the target(s) "
+        f"{targets} left empty and the known column(s) {known.columns} filled"
+    )
+    if X is None or not isinstance(X, pd.DataFrame):
+        raise ValueError(
+            f"forecast() needs the known future values of {known.columns} for the next "
+            f"{known.steps} step(s): pass the data as a DataFrame and {how}."
+        )
+    columns = [
+        c for c in feature_names if c not in set(feature_names[known.order[-known.n_known :]])
+    ]
+    columns = list(dict.fromkeys(columns + known.columns))
+    absent = [c for c in columns + targets if c not in X.columns]
+    if absent:
+        raise ValueError(
+            f"forecast() needs X's columns as before make_horizon_target; {absent} are missing."
+        )
+    observed = np.flatnonzero(X[targets].notna().all(axis=1).to_numpy())
+    if len(observed) == 0:
+        raise ValueError(f"forecast() found no row of X with every target {targets} observed.")
+    origin = observed[-1]
+    future = X.iloc[origin + 1 : origin + 1 + known.steps]
+    if len(future) < known.steps:
+        raise ValueError(
+            f"forecast() needs the known future values of {known.columns} for the next "
+            f"{known.steps} step(s), but X has {len(future)} row(s) after its last "
+            f"observation ({X.index[origin]}): {how}."
+        )
+    gaps = future[known.columns].isna()
+    if gaps.any(axis=None):
+        column = gaps.any()[lambda v: v].index[0]
+        raise ValueError(
+            f"forecast() needs every known future value, but {column!r} is missing at "
+            f"{future.index[gaps[column].to_numpy().argmax()]}: fill it."
+        )
+    frame = X.iloc[: origin + 1 + known.steps][columns]
+    return with_known_future(frame, known.columns, known.steps).iloc[: origin + 1][
+        list(feature_names)
+    ]
 
 
 def _is_3d(X):

@@ -8,7 +8,8 @@ at least ``c`` of future values.
 Time series drift, so :func:`adaptive_half_widths` also runs adaptive conformal inference
 (Gibbs & Candès, 2021) when the targets of the predicted rows are known: as each residual
 becomes known (``lag`` rows after its origin, never earlier), it replaces the oldest one in the
-calibration set and the level used is corrected by ``ADAPTIVE_STEP * (1 - c - missed)``.
+calibration set, and the level used rises by ``ADAPTIVE_STEP * (missed - (1 - c))``: up
+after a miss, down after a hit.
 """
 
 import math
@@ -20,7 +21,7 @@ import numpy as np
 
 # Gibbs & Candès' step size: the level moves by 0.5 % of a miss or a hit.
 ADAPTIVE_STEP = 0.005
-# The most recent validation residuals kept: enough for a 99.9 % level, and a short enough
+# The most recent calibration residuals kept: enough for a 99.9 % level, and a short enough
 # memory for the adaptive form to follow a drifting residual scale.
 MAX_CALIBRATION = 1000
 
@@ -124,7 +125,7 @@ def _warn_if_too_few(n_calibration, levels):
         warnings.warn(
             f"{n_calibration} calibration windows are too few for a {max(levels):g} "
             f"interval's guarantee (it needs at least {needed}); its bounds use the largest "
-            "calibration residual. Fit on more rows or raise validation_fraction.",
+            "calibration residual. Fit on more rows for this level.",
             UserWarning,
             stacklevel=4,
         )

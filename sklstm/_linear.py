@@ -10,6 +10,12 @@ folds are forward-chaining: each validation block comes after all the rows its f
 
 Everything is computed from per-block normal equations (Gram matrices), so the windows are
 read once, in batches, and never flattened all at once. Plain NumPy: no Keras here.
+
+With a known-future block (the last ``n_known`` features of every window step, see
+:class:`sklstm._target.KnownFuture`), the inputs are the window's other features at every
+step followed by the block at the window's last row only: :func:`flat_inputs`. The block is
+a few direct drivers beside many redundant lags, so its penalty is lighter: its inputs enter
+the ridge scaled up by ``BLOCK_SCALE``.
 """
 
 from dataclasses import dataclass
@@ -27,9 +33,26 @@ FIRST_VALIDATION_BLOCK = 2
 # Above this many inputs the eigendecompositions of the selection cost seconds each: the
 # penalty stays at the smallest and the anchor is persistence where there is one.
 MAX_SELECTED_INPUTS = 1024
+# The known-future block's inputs are multiplied by this in the ridge: their penalty is the
+# lags' divided by its square. With the lags' penalty the block was shrunk with them and of
+# little use; 16 did better on the training rows (split again, test rows unseen) of both
+# electricity data sets of docs/accuracy.md, "Known-future inputs".
+BLOCK_SCALE = 16.0
 # Above this many inputs the normal equations themselves are too large (window * n_features
 # squared floats): the linear part is left to training, from zero.
 MAX_INPUTS = 4096
+
+
+def flat_inputs(windows, n_known=0):
+    """The linear part's inputs of a batch of windows, shape (n_windows, n_inputs): every
+    step's features but the last ``n_known``, oldest first, then those ``n_known`` (the
+    known-future block) of the last step."""
+    windows = np.asarray(windows, dtype=np.float64)
+    if not n_known:
+        return windows.reshape(len(windows), -1)
+    n_past = windows.shape[2] - n_known
+    past = windows[:, :, :n_past].reshape(len(windows), -1)
+    return np.hstack([past, windows[:, -1, n_past:]])
 
 
 @dataclass(frozen=True)
@@ -57,8 +80,9 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
         For each output, ``(feature, step)``: it is the value of input ``feature`` ``step``
         rows after the window's last row; None where it is not an input's future value.
     window, n_features : int
-        Shape of a window; the flattened input ``position * n_features + feature`` is
-        ``feature`` at window position ``position`` (the last is ``window - 1``).
+        Shape of a window without the known-future block; the flattened input
+        ``position * n_features + feature`` is ``feature`` at window position ``position``
+        (the last is ``window - 1``).
     x_scale, y_scale : ndarray
         Standard deviations of the inputs and outputs: anchors act on standardised values.
     season : int or None
@@ -96,16 +120,17 @@ class LinearPart:
     intercept: np.ndarray
     anchor: list
     penalty: np.ndarray
+    n_known: int = 0
 
     def predict(self, windows):
         """The linear part's outputs for a batch of (scaled) windows."""
-        flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
-        return flat @ self.coef + self.intercept
+        return flat_inputs(windows, self.n_known) @ self.coef + self.intercept
 
 
-def select(blocks, anchors):
+def select(blocks, anchors, n_known=0):
     """Choose, per output, the anchor and penalty from the forward-chaining folds of
-    ``blocks`` (a list of :class:`Normal` equations in time order).
+    ``blocks`` (a list of :class:`Normal` equations in time order), whose last ``n_known``
+    inputs are a known-future block.
 
     The one-standard-error rule: of the candidates whose mean validation error is within one
     standard error (over the folds) of the best, the most penalised one, i.e. the closest to
@@ -119,6 +144,7 @@ def select(blocks, anchors):
     if not has_folds(blocks):
         preferred = min(len(anchors) - 1, 1)  # persistence when there is one
         return np.full(n_outputs, preferred), np.full(n_outputs, PENALTIES[0])
+    blocks = [block.scaled(n_known, BLOCK_SCALE) for block in blocks]
     folds = range(FIRST_VALIDATION_BLOCK, len(blocks))
     errors = np.zeros((len(folds), len(anchors), len(PENALTIES), n_outputs))
     for f, k in enumerate(folds):
@@ -147,29 +173,33 @@ def has_folds(blocks):
     return n_inputs <= MAX_SELECTED_INPUTS and len(blocks) > FIRST_VALIDATION_BLOCK + 1
 
 
-def fold_fits(blocks, anchors, choice):
+def fold_fits(blocks, anchors, choice, n_known=0):
     """Yield ``(k, linear part)``: the chosen linear part fitted on the blocks before each
     validation block ``k`` of the folds (see :func:`has_folds`)."""
     empty = Normal.empty(blocks[0].gram.shape[0] - 1, blocks[0].cross.shape[1])
     for k in range(FIRST_VALIDATION_BLOCK, len(blocks)):
-        yield k, fit(sum(blocks[:k], empty), anchors, choice)
+        yield k, fit(sum(blocks[:k], empty), anchors, choice, n_known)
 
 
-def fit(normal, anchors, choice):
-    """Fit the linear part on ``normal`` with the chosen anchor and penalty per output."""
+def fit(normal, anchors, choice, n_known=0):
+    """Fit the linear part on ``normal`` with the chosen anchor and penalty per output
+    (``n_known``: the size of the windows' known-future block, see :func:`flat_inputs`)."""
     anchor_index, penalty = choice
     n_inputs = normal.gram.shape[0] - 1
-    ridge = normal.ridge()
+    ridge = normal.scaled(n_known, BLOCK_SCALE).ridge()
     beta = np.empty((n_inputs + 1, len(penalty)))
     for a, p in set(zip(anchor_index.tolist(), penalty.tolist(), strict=True)):
         outputs = (anchor_index == a) & (penalty == p)
         coef = anchors[a].coefficients(n_inputs)
         beta[:, outputs] = next(ridge.solutions(coef, [p]))[:, outputs]
+    # The block's coefficients, for its inputs as they are rather than scaled.
+    beta[n_inputs - n_known : n_inputs] *= BLOCK_SCALE
     return LinearPart(
         coef=beta[:-1],
         intercept=beta[-1],
         anchor=[anchors[a].name for a in anchor_index],
         penalty=penalty,
+        n_known=n_known,
     )
 
 
@@ -191,12 +221,12 @@ class Normal:
         )
 
     @classmethod
-    def of(cls, batches, n_inputs, n_outputs):
+    def of(cls, batches, n_inputs, n_outputs, n_known=0):
         """Accumulate over ``(windows, targets)`` batches, so that the flattened windows
         never exist all at once."""
         total = cls.empty(n_inputs, n_outputs)
         for windows, targets in batches:
-            flat = np.asarray(windows, dtype=np.float64).reshape(len(windows), -1)
+            flat = flat_inputs(windows, n_known)
             flat = np.hstack([flat, np.ones((len(flat), 1))])
             targets = np.asarray(targets, dtype=np.float64)
             total.gram += flat.T @ flat
@@ -212,6 +242,17 @@ class Normal:
     def ridge(self):
         """The ridge regressions on these windows, for any anchor and penalty."""
         return Ridge(self)
+
+    def scaled(self, n_known, scale):
+        """The normal equations with the last ``n_known`` inputs (before the intercept)
+        multiplied by ``scale``."""
+        if not n_known:
+            return self
+        factor = np.ones(len(self.gram))
+        factor[-1 - n_known : -1] = scale
+        return Normal(
+            self.gram * np.outer(factor, factor), self.cross * factor[:, None], self.squares
+        )
 
     def squared_error(self, beta):
         """Sum of squared errors of ``beta`` (intercept last) on these windows, per output."""

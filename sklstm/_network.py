@@ -81,9 +81,36 @@ class WindowCentering(layers.Layer):
         return {**super().get_config(), "mode": self.mode}
 
 
+@keras.saving.register_keras_serializable(package="sklstm")
+class KnownFutureSplit(layers.Layer):
+    """One part of windows whose last ``n_known`` features are the known-future block.
+
+    ``part="past"``: every step without the block, for the LSTM. ``part="future"``: the block
+    at the window's last step (the future values known at the forecast origin), read once
+    rather than at every step.
+    """
+
+    def __init__(self, n_known, part, **kwargs):
+        super().__init__(**kwargs)
+        self.n_known = int(n_known)
+        self.part = part
+
+    def call(self, inputs):
+        n_past = inputs.shape[-1] - self.n_known
+        if self.part == "past":
+            return inputs[:, :, :n_past]
+        return inputs[:, -1, n_past:]
+
+    def get_config(self):
+        return {**super().get_config(), "n_known": self.n_known, "part": self.part}
+
+
 # The custom layers of sklstm's networks, by their registered names: what loading a saved
 # network may build besides Keras' own layers.
-CUSTOM_OBJECTS = {"sklstm>WindowCentering": WindowCentering}
+CUSTOM_OBJECTS = {
+    "sklstm>WindowCentering": WindowCentering,
+    "sklstm>KnownFutureSplit": KnownFutureSplit,
+}
 
 
 def build_lstm_network(
@@ -100,6 +127,7 @@ def build_lstm_network(
     centering="last",
     unroll=False,
     seed=0,
+    n_known=0,
 ):
     """Build an uncompiled stack of LSTM layers mapping windows to ``n_outputs`` values.
 
@@ -136,6 +164,11 @@ def build_lstm_network(
         Unroll the time loop: faster on CPUs for short windows, never used by cuDNN on GPUs.
     seed : int, default=0
         Seed of every initializer and dropout mask; the network is the same for the same seed.
+    n_known : int, default=0
+        The last ``n_known`` features form a known-future block (values of inputs known
+        ahead, see :func:`~sklstm.make_horizon_target`'s ``known``): the LSTM reads the other
+        features; the block, taken at the window's last step, joins the LSTM's final state in
+        a dense layer before the output and the highway's inputs.
 
     Returns
     -------
@@ -163,7 +196,11 @@ def build_lstm_network(
         }
 
     inputs = keras.Input(shape=(int(window), int(n_features)), name="window")
-    x = WindowCentering(centering, name="centering")(inputs) if centering else inputs
+    past = inputs
+    if n_known:
+        past = KnownFutureSplit(n_known, "past", name="past")(inputs)
+        future = KnownFutureSplit(n_known, "future", name="known_future")(inputs)
+    x = WindowCentering(centering, name="centering")(past) if centering else past
     for i, n_units in enumerate(units):
         last = i == len(units) - 1
 
@@ -186,6 +223,17 @@ def build_lstm_network(
         if dropout:
             x = layers.Dropout(float(dropout), seed=int(next(seeds)))(x)
     head_seed = int(next(seeds))
+    if n_known:
+        # The future values shape the output together with the recent past (a working day
+        # after a holiday, heat after a cold spell): one nonlinear layer on both. Its seed is
+        # drawn apart, so networks without a block keep their weights.
+        mix_seed = int(np.random.default_rng([seed, 1]).integers(0, 2**31 - 1))
+        x = layers.Dense(
+            units[-1] * (2 if bidirectional else 1),
+            activation=activation,
+            kernel_initializer=keras.initializers.GlorotUniform(seed=mix_seed),
+            name="future_mix",
+        )(layers.Concatenate(name="state_and_future")([x, future]))
     # With a highway the LSTM head starts at zero: the network starts as the linear model and
     # the LSTM learns what that misses.
     outputs = layers.Dense(
@@ -194,8 +242,9 @@ def build_lstm_network(
         name="lstm_head",
     )(x)
     if highway:
-        linear = layers.Dense(int(n_outputs), kernel_initializer="zeros", name="highway")(
-            layers.Flatten()(inputs)
-        )
+        flat = layers.Flatten()(past)
+        if n_known:
+            flat = layers.Concatenate(name="flat_and_future")([flat, future])
+        linear = layers.Dense(int(n_outputs), kernel_initializer="zeros", name="highway")(flat)
         outputs = layers.Add(name="output")([outputs, linear])
     return keras.Model(inputs, outputs, name="lstm_forecaster")

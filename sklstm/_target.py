@@ -1,9 +1,12 @@
 """Align features with the future values to forecast (direct multi-horizon targets).
 
-The one home of the naming rule: the value of column ``c`` ``k`` steps ahead is ``c_t+k``.
+The one home of the naming rule: the value of column ``c`` ``k`` steps ahead is ``c_t+k``,
+in y for the targets and in X for the columns whose future is known (calendars, plans,
+weather forecasts): the *known-future block* of a row, laid out by :class:`KnownFuture`.
 """
 
 import re
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -55,13 +58,21 @@ def horizon_layout(names):
     return targets, horizon, column_of
 
 
-def make_horizon_target(data, target, horizon=1):
+def make_horizon_target(data, target, horizon=1, *, known=None):
     """Split time-ordered data into features X and the next ``horizon`` values of ``target``.
 
     Row ``t`` of y holds ``target[t + 1 .. t + horizon]`` (columns ``<target>_t+1`` ...
     ``<target>_t+<horizon>``), so a model predicting y[t] from rows up to t forecasts the
     future. The last ``horizon`` rows, which have no complete target, are dropped. X keeps every
     column of ``data``, including the target's current value.
+
+    Columns named in ``known`` are known ahead (a calendar, a plan, a weather forecast): row
+    ``t`` of X also holds their values at ``t + 1 .. t + horizon``, as columns
+    ``<column>_t+1`` ... ``<column>_t+<horizon>`` after the others (the *known-future block*;
+    docs/time_semantics.md draws it). Every scikit-learn model, ``Pipeline`` and
+    ``TimeSeriesSplit`` then sees them as ordinary features of row ``t``;
+    :class:`~sklstm.LSTMForecaster` and :class:`~sklstm.SlidingWindowTransformer` recognise
+    the block by these names and give it once per row instead of at every step of the window.
 
     Parameters
     ----------
@@ -71,10 +82,13 @@ def make_horizon_target(data, target, horizon=1):
         Column name(s) of a DataFrame, or column position(s) of an array.
     horizon : int, default=1
         Number of future steps to predict directly.
+    known : str or list of str, default=None
+        Columns of a DataFrame whose future values are known when forecasting. The target
+        itself cannot be one: its future is what is predicted.
 
     Returns
     -------
-    X : pandas.DataFrame or ndarray of shape (n_rows - horizon, n_columns)
+    X : pandas.DataFrame or ndarray of shape (n_rows - horizon, n_columns + n_known * horizon)
         The features, with the original index for a DataFrame.
     y : pandas.DataFrame or ndarray of shape (n_rows - horizon, n_targets * horizon)
         For every target, its values 1 .. horizon steps ahead.
@@ -95,6 +109,9 @@ def make_horizon_target(data, target, horizon=1):
     1         3.0         4.0
     >>> X.shape
     (2, 2)
+    >>> X, y = make_horizon_target(frame, "Demand", horizon=2, known="Temp")
+    >>> list(X.columns)
+    ['Demand', 'Temp', 'Temp_t+1', 'Temp_t+2']
     """
     if isinstance(horizon, bool) or not isinstance(horizon, int | np.integer) or horizon < 1:
         raise ValueError(f"horizon must be an int >= 1. Got {horizon!r} instead.")
@@ -114,16 +131,171 @@ def make_horizon_target(data, target, horizon=1):
         raise ValueError(
             f"data has {len(frame)} rows: at least horizon + 1 = {horizon + 1} are needed."
         )
-    columns = {
-        horizon_name(name, step): frame[name].shift(-step)
-        for name in targets
-        for step in range(1, horizon + 1)
-    }
-    y = pd.DataFrame(columns, index=frame.index).iloc[:-horizon]
-    X = frame.iloc[:-horizon]
+    known = _declared_known(known, frame, targets, isinstance(data, pd.DataFrame))
+    y = future_values(frame, targets, horizon).iloc[:-horizon]
+    X = with_known_future(frame, known, horizon).iloc[:-horizon]
     if isinstance(data, pd.DataFrame):
         return X, y
     return X.to_numpy(), y.to_numpy()
+
+
+def future_values(frame, columns, horizon):
+    """The values of ``columns`` at ``t + 1 .. t + horizon`` for every row ``t`` of ``frame``,
+    as columns ``<column>_t+<k>`` (missing past the last row)."""
+    values = {
+        horizon_name(name, step): frame[name].shift(-step)
+        for name in columns
+        for step in range(1, horizon + 1)
+    }
+    return pd.DataFrame(values, index=frame.index)
+
+
+def with_known_future(frame, known, horizon):
+    """``frame`` followed by the known-future block of ``known`` columns over ``horizon``
+    steps: the layout of X that :func:`make_horizon_target` returns."""
+    if not known:
+        return frame
+    return pd.concat([frame, future_values(frame, known, horizon)], axis=1)
+
+
+def _declared_known(known, frame, targets, named):
+    """The known columns as a list, after refusing those that are missing or a target."""
+    if known is None:
+        return []
+    known = list(known) if isinstance(known, list | tuple) else [known]
+    if known and not named:
+        raise ValueError(
+            "known needs data as a pandas DataFrame: the estimators find the known-future "
+            "block by its column names ('<column>_t+<k>'). Wrap the array in pd.DataFrame "
+            "with string column names."
+        )
+    missing = [c for c in known if c not in frame.columns]
+    if missing:
+        raise ValueError(
+            f"known column(s) {missing} not found; available columns: {list(frame.columns)}."
+            + did_you_mean(missing[0], frame.columns)
+        )
+    leaking = [c for c in known if c in targets]
+    if leaking:
+        raise ValueError(
+            f"known column(s) {leaking} are target(s): a target's future values are what is "
+            "predicted and can never be inputs. Remove them from known."
+        )
+    return list(dict.fromkeys(known))
+
+
+@dataclass(frozen=True)
+class KnownFuture:
+    """Where the known-future block sits among X's columns.
+
+    The estimators arrange X as its other columns (in their order) followed by the block
+    (by declared column, then step); each row's window reads the other columns, the block is
+    read once, at the window's last row.
+
+    Parameters
+    ----------
+    columns : list of str
+        The columns known ahead, each with future columns ``<column>_t+1 .. <column>_t+<k>``.
+    order : ndarray of int
+        X's column positions in the arranged order.
+    n_known : int
+        Columns in the block (the last ``n_known`` of the arranged order).
+    steps : int
+        Future rows the block covers: the most steps of any known column.
+    """
+
+    columns: list
+    order: np.ndarray
+    n_known: int
+    steps: int
+
+    @classmethod
+    def of(cls, feature_names, known, n_features):
+        """The block declared by ``known`` ("auto", a list of columns or None) among the
+        ``n_features`` columns of X, named ``feature_names`` (None for unnamed columns).
+
+        "auto" takes every ``<c>_t+<k>`` column whose ``c`` is also a column of X, as
+        :func:`make_horizon_target` builds them. A declared column without its future
+        columns, or with a gap in their steps, is refused with a ValueError.
+        """
+        if known is None or known == "auto" and feature_names is None:
+            return cls.none(n_features)
+        fix = (
+            "build X with make_horizon_target(data, target, horizon, known=[...]), which adds "
+            "columns '<column>_t+1' .. '<column>_t+<horizon>'"
+        )
+        if feature_names is None:
+            raise ValueError(
+                f"known_future={known!r} needs X as a DataFrame with named columns: {fix}."
+            )
+        names = [str(name) for name in feature_names]
+        steps = {}
+        for position, name in enumerate(names):
+            part = split_horizon_name(name)
+            if part is None:
+                continue
+            column, step = part
+            if (known == "auto" and column in names) or (known != "auto" and column in known):
+                steps.setdefault(column, {})[step] = position
+        if known != "auto":
+            absent = [column for column in known if column not in steps]
+            if absent:
+                raise ValueError(
+                    f"known_future declares {absent}, but X has no column "
+                    f"{horizon_name(absent[0], 1)!r}: {fix}."
+                )
+            steps = {column: steps[column] for column in known}
+        for column, found in steps.items():
+            if sorted(found) != list(range(1, len(found) + 1)):
+                raise ValueError(
+                    f"X's known-future columns of {column!r} hold steps {sorted(found)}; "
+                    f"every step from 1 is needed: {fix}."
+                )
+        block = [found[k] for found in steps.values() for k in sorted(found)]
+        in_block = set(block)
+        others = [i for i in range(len(names)) if i not in in_block]
+        most = max((len(found) for found in steps.values()), default=0)
+        return cls(list(steps), np.array(others + block, dtype=int), len(block), most)
+
+    @classmethod
+    def none(cls, n_features):
+        """No block: X as it is."""
+        return cls([], np.arange(n_features), 0, 0)
+
+    def arrange(self, X):
+        """X's columns in the arranged order (X itself when already in it)."""
+        if np.array_equal(self.order, np.arange(X.shape[-1])):
+            return X
+        return X[..., self.order]
+
+    def check_no_target(self, X, y, target_names, feature_names):
+        """Refuse a block that holds a target's own future values.
+
+        By name (a known column that a target ``<column>_t+<k>`` forecasts) and by value (a
+        block column equal to a target column on every row), so that arrays and renamed
+        columns are caught too.
+        """
+        if not self.n_known:
+            return
+        targets = {split_horizon_name(n)[0] for n in target_names or [] if split_horizon_name(n)}
+        leaking = [column for column in self.columns if column in targets]
+        if leaking:
+            raise ValueError(
+                f"The target column(s) {leaking} are declared known ahead (X holds their "
+                "future values): the target's future is what is predicted and can never be an "
+                "input. Leave them out of make_horizon_target's known (and of known_future)."
+            )
+        y = np.asarray(y, dtype=np.float64).reshape(len(y), -1)
+        block = self.order[len(self.order) - self.n_known :]
+        for position in block:
+            column = np.asarray(X[:, position], dtype=np.float64)
+            for j in range(y.shape[1]):
+                if np.allclose(column, y[:, j], rtol=1e-6, atol=1e-12):
+                    raise ValueError(
+                        f"X's known-future column {feature_names[position]!r} equals target "
+                        f"{j} on every row: a target's future values can never be inputs. "
+                        "Remove it from X's known columns."
+                    )
 
 
 def target_sources(X, y, target_names=None, feature_names=None, max_step=400):

@@ -8,7 +8,14 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._sklearn_private import Interval, _check_feature_names_in, _fit_context, _get_output_config
+from ._sklearn_private import (
+    Interval,
+    StrOptions,
+    _check_feature_names_in,
+    _fit_context,
+    _get_output_config,
+)
+from ._target import KnownFuture
 from ._time import TimeContext, time_index
 from ._validation import check_n_rows
 
@@ -80,6 +87,11 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
     windows' history from there. Rows without enough history repeat the earliest available row.
     How continuity is decided is described in the user guide ("Time semantics").
 
+    A known-future block (the ``<column>_t+<k>`` columns that
+    :func:`~sklstm.make_horizon_target` adds with ``known=``) is laid out as
+    :class:`~sklstm.LSTMForecaster` uses it: the flattened output holds the other columns'
+    lags, then the block of the row itself, once.
+
     Parameters
     ----------
     window : int, default=24
@@ -88,6 +100,11 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         If True, return 2-D rows of ``window * n_features`` lagged values (oldest first), ready
         for any scikit-learn regressor; if False, return 3-D windows for
         :class:`~sklstm.LSTMForecaster`. Only 2-D output follows :meth:`set_output`.
+    known_future : "auto", list of str or None, default="auto"
+        Columns whose known-future block X holds, as in :class:`~sklstm.LSTMForecaster`:
+        "auto" finds every ``<column>_t+<k>`` column whose ``<column>`` is in X, a list
+        declares them, None windows every column alike. 3-D windows hold the block as the
+        last features of every step, in the order the forecaster's network reads it.
 
     Attributes
     ----------
@@ -98,6 +115,8 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         that are all strings.
     last_window_ : ndarray of shape (window - 1, n_features_in_)
         The last rows seen during :term:`fit`, history for rows that continue them.
+    known_future_ : list of str
+        The columns whose known-future block X holds; empty when it holds none.
 
     See Also
     --------
@@ -124,11 +143,13 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
     _parameter_constraints = {
         "window": [Interval(Integral, 1, None, closed="left")],
         "flatten": ["boolean"],
+        "known_future": [StrOptions({"auto"}), list, tuple, None],
     }
 
-    def __init__(self, window=24, *, flatten=False):
+    def __init__(self, window=24, *, flatten=False, known_future="auto"):
         self.window = window
         self.flatten = flatten
+        self.known_future = known_future
 
     @_fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
@@ -151,9 +172,18 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         window = int(self.window)
         # Fewer rows than a window would only give windows padded from the first row.
         check_n_rows(len(X), window, window, type(self).__name__)
+        known = KnownFuture.of(
+            getattr(self, "feature_names_in_", None), self.known_future, X.shape[1]
+        )
+        self.known_future_ = known.columns
         # The last full window, as LSTMForecaster keeps it: both see the same history.
-        self._time = TimeContext.from_rows(X, index, window)
+        self._time = TimeContext.from_rows(known.arrange(X), index, window)
         return self
+
+    def _known(self):
+        if not self.known_future_:
+            return KnownFuture.none(self.n_features_in_)
+        return KnownFuture.of(self.feature_names_in_, self.known_future_, self.n_features_in_)
 
     @property
     def last_window_(self):
@@ -197,11 +227,16 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         """
         check_is_fitted(self)
         index = time_index(X)
-        rows = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        known = self._known()
+        rows = known.arrange(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
         windows = sliding_windows(rows, int(self.window), self._time.preceding(rows, index))
         if not self.flatten:
             return windows
-        return _as_container(windows.reshape(len(rows), -1), self, getattr(X, "index", None))
+        n_past = rows.shape[1] - known.n_known
+        flat = windows[:, :, :n_past].reshape(len(rows), -1)
+        if known.n_known:
+            flat = np.hstack([flat, rows[:, n_past:]])
+        return _as_container(flat, self, getattr(X, "index", None))
 
     def get_feature_names_out(self, input_features=None):
         """Get the names of the output features.
@@ -214,15 +249,20 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         Returns
         -------
         feature_names_out : ndarray of str
-            ``<feature>_lag<k>`` for every lag ``k`` (oldest first) when ``flatten=True``;
-            the input names (the last axis of the windows) otherwise.
+            ``<feature>_lag<k>`` for every lag ``k`` (oldest first) when ``flatten=True``,
+            then the known-future block's names; the input names (the last axis of the
+            windows, the block last) otherwise.
         """
         check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
+        known = self._known()
+        names = np.asarray(_check_feature_names_in(self, input_features), dtype=object)
+        names = names[known.order]
         if not self.flatten:
             return names
+        past, block = names[: len(names) - known.n_known], names[len(names) - known.n_known :]
         lags = range(int(self.window) - 1, -1, -1)
-        return np.array([f"{name}_lag{lag}" for lag in lags for name in names], dtype=object)
+        lagged = [f"{name}_lag{lag}" for lag in lags for name in past]
+        return np.array(lagged + list(block), dtype=object)
 
 
 def _as_container(flat, transformer, index):

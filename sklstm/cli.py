@@ -96,6 +96,15 @@ def _data_arguments(parser):
         metavar="FMT",
         help="strftime format of the time stamps, e.g. %%Y%%m%%d for 20240131 (default: inferred)",
     )
+    parser.add_argument(
+        "--known",
+        action="append",
+        default=[],
+        metavar="COL",
+        help="column whose future values are known (calendar, plan, weather forecast; repeat "
+        "for several): the CSV then runs on at least H rows past the last observation, with "
+        "the target(s) empty and these columns filled, and each forecast uses them",
+    )
 
 
 def _verbose_argument(parser):
@@ -235,6 +244,8 @@ def main(argv=None):
     args = _parser().parse_args(argv)
     if getattr(args, "target", None):
         args.target = list(dict.fromkeys(args.target))  # --target a --target a: once
+    if getattr(args, "known", None):
+        args.known = list(dict.fromkeys(args.known))
     commands = {"forecast": _forecast_command, "tune": _tune_command, "demo": _demo_command}
     try:
         commands[args.command](args)
@@ -295,8 +306,12 @@ def _stderr_of_native_code_hidden():
 # -- reading and checking the data -----------------------------------------------------------
 
 
-def read_series(path, targets, date_col=None, date_format=None):
-    """Read a CSV into a numeric, time-indexed DataFrame, or raise InputError saying why not."""
+def read_series(path, targets, date_col=None, date_format=None, known=()):
+    """Read a CSV into a numeric, time-indexed DataFrame, or raise InputError saying why not.
+
+    With ``known`` columns, the last rows may have the targets (and other unknown columns)
+    empty: the future rows whose known values the forecast uses.
+    """
     import pandas as pd
 
     from ._time import looks_like_time, parse_time_column
@@ -322,6 +337,17 @@ def read_series(path, targets, date_col=None, date_format=None):
                 f"no target column {target!r} in {path}; columns: {features}."
                 + did_you_mean(target, features)
             )
+    for column in known:
+        if column not in features:
+            raise InputError(
+                f"no known column {column!r} in {path}; columns: {features}."
+                + did_you_mean(column, features)
+            )
+        if column in targets:
+            raise InputError(
+                f"--known {column} is a --target: a target's future is what is forecast, "
+                "never an input."
+            )
     if date_col is not None:
         try:
             index = parse_time_column(frame[date_col], date_col, date_format)
@@ -336,8 +362,11 @@ def read_series(path, targets, date_col=None, date_format=None):
                 f"pass --date-col {timelike[0]} to use it as the time index.",
                 file=sys.stderr,
             )
+    n_future = n_future_rows(frame, targets) if known else 0
     for column in frame.columns:
         values = frame[column]
+        if column not in known:
+            values = values.iloc[: len(values) - n_future]
         if not pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
             example = values.dropna().iloc[0] if values.notna().any() else None
             raise InputError(
@@ -346,14 +375,31 @@ def read_series(path, targets, date_col=None, date_format=None):
             )
         missing = values.isna().to_numpy()
         if missing.any():
-            where = frame.index[missing.argmax()]
+            where = values.index[missing.argmax()]
             raise InputError(
                 f"column {column!r} has {int(missing.sum())} missing value(s), the first at "
                 f"{where}; fill them (e.g. interpolate) first."
             )
-    if frame.shape[1] == 0 or len(frame) == 0:
+    if frame.shape[1] == 0 or len(frame) == n_future:
         raise InputError(f"{path} holds no data rows.")
     return frame.astype(float)
+
+
+def n_future_rows(frame, targets):
+    """The number of last rows with every target missing: rows after the last observation."""
+    observed = frame[list(targets)].notna().all(axis=1).to_numpy()
+    return len(frame) - (int(observed.nonzero()[0][-1]) + 1 if observed.any() else 0)
+
+
+def _check_future_rows(frame, targets, known, horizon):
+    """Refuse, before any fit, a CSV without ``horizon`` rows of known values to forecast with."""
+    n_future = n_future_rows(frame, targets)
+    if known and n_future < horizon:
+        raise InputError(
+            f"--known {' '.join(known)} needs the known future values for the next {horizon} "
+            f"step(s): the CSV has {n_future} row(s) after the last one with every target; "
+            f"append {horizon} row(s) with the target(s) empty and {known} filled."
+        )
 
 
 def _n_train_rows(frame, window, horizon, holdout):
@@ -387,17 +433,20 @@ def run_forecast(
     refit=False,
     title=None,
     confidence_level=None,
+    known=(),
 ):
     """Fit ``model`` on the first rows (unless ``fitted``), score it on the holdout against
-    baselines, forecast after the last row (with intervals at ``confidence_level``) and write
-    the outputs; return the score table."""
+    baselines, forecast after the last observation (with intervals at ``confidence_level``,
+    and with the ``known`` columns' values in the rows after it) and write the outputs;
+    return the score table."""
     from . import _evaluation, make_horizon_target
     from ._target import horizon_name
     from ._training import EpochProgress
 
     window = int(model.window)
+    full, frame = frame, frame.iloc[: len(frame) - n_future_rows(frame, targets)]
     n_train = _n_train_rows(frame, window, horizon, holdout)
-    X, y = make_horizon_target(frame, list(targets), horizon=horizon)
+    X, y = make_horizon_target(frame, list(targets), horizon=horizon, known=list(known) or None)
     X_train, X_test, y_train, y_test = _evaluation.split_holdout(X, y, n_train)
     print(
         f"{'Fitted' if fitted else 'Fitting'} {model!r}\non {len(X_train)} rows "
@@ -431,7 +480,7 @@ def run_forecast(
     if refit:
         print("\nRefitting on all rows before forecasting.", flush=True)
         model.fit(X, y)
-    future = model.forecast(frame, confidence_level=confidence_level)
+    future = model.forecast(full if known else frame, confidence_level=confidence_level)
     print(f"\nForecast for the {horizon} step(s) after {_stamp(frame.index[-1])}:")
     print(future.to_string(float_format=lambda v: f"{v:.2f}"))
 
@@ -499,7 +548,8 @@ def _stamp(value):
 
 
 def _forecast_command(args):
-    frame = read_series(args.data, args.target, args.date_col, args.date_format)
+    frame = read_series(args.data, args.target, args.date_col, args.date_format, args.known)
+    _check_future_rows(frame, args.target, args.known, args.horizon)
     _start_tensorflow(args.verbose)
     from . import LSTMForecaster
 
@@ -519,6 +569,7 @@ def _forecast_command(args):
         out=args.out,
         refit=args.refit,
         confidence_level=args.confidence_level,
+        known=args.known,
     )
 
 
@@ -550,8 +601,10 @@ def _demo_command(args):
 
 
 def _tune_command(args):
-    frame = read_series(args.data, args.target, args.date_col, args.date_format)
-    n_train = _n_train_rows(frame, args.window, args.horizon, args.holdout)
+    frame = read_series(args.data, args.target, args.date_col, args.date_format, args.known)
+    _check_future_rows(frame, args.target, args.known, args.horizon)
+    observed = frame.iloc[: len(frame) - n_future_rows(frame, args.target)]
+    n_train = _n_train_rows(observed, args.window, args.horizon, args.holdout)
     if args.cv < 2:
         raise InputError(f"--cv must be at least 2 (TimeSeriesSplit folds), got {args.cv}.")
     if args.in_process and args.n_jobs != 1:
@@ -561,7 +614,9 @@ def _tune_command(args):
     _start_tensorflow(args.verbose)
     from . import make_horizon_target
 
-    X, y = make_horizon_target(frame, list(args.target), horizon=args.horizon)
+    X, y = make_horizon_target(
+        observed, list(args.target), horizon=args.horizon, known=args.known or None
+    )
     search = _run_search(args, X[:n_train], y[:n_train])
     _write_search_outputs(search, args.out)
     # The best model, refitted on the search rows, meets the holdout it has never seen.
@@ -574,6 +629,7 @@ def _tune_command(args):
         out=args.out,
         fitted=True,
         confidence_level=args.confidence_level,
+        known=args.known,
     )
 
 

@@ -137,6 +137,23 @@ def test_predict_with_confidence_level_through_a_pipeline(fitted):
     assert y_pis.shape == (len(X) - 500, 2, 2, 1)
 
 
+def test_the_best_pipeline_of_a_search_gives_bounds(fitted):
+    from optuna.distributions import IntDistribution
+
+    from sklstm import LSTMSearchCV
+
+    _, X, y = fitted
+    pipe = make_pipeline(StandardScaler(), LSTMForecaster(**TINY))
+    search = LSTMSearchCV(pipe, {"units": IntDistribution(2, 4)}, n_trials=1, cv=2)
+    search.fit(X[:300], y[:300])
+    best = search.best_estimator_
+    expected = best[-1].predict_interval(best[0].transform(X[300:]), y[300:])
+    got = search.predict_interval(X[300:], y[300:])
+    np.testing.assert_array_equal(got[1], expected[1])
+    split = best[-1].predict_interval(best[0].transform(X[300:]), confidence_level=0.9)
+    np.testing.assert_array_equal(search.predict(X[300:], confidence_level=0.9)[1], split[1])
+
+
 def test_a_single_target_gives_mapie_shaped_bounds():
     X, y = _noisy_series(300)
     model = LSTMForecaster(**TINY).fit(X, y["y_t+1"])
@@ -236,6 +253,13 @@ def test_which_residuals_calibrate(n_validation, n_folds, linear_only, source):
     validation = np.ones((n_validation, 1))
     chosen = LSTMForecaster._calibration_residuals(validation, _Folds(n_folds), linear_only)
     assert (chosen is validation) == (source == "validation")
+
+
+def test_a_series_of_two_windows_still_fits_and_calibrates():
+    # Blocks 2 .. 9 of the linear part's folds are empty: the validation window calibrates.
+    X, y = _noisy_series(6)
+    model = LSTMForecaster(**{**TINY, "window": 3}).fit(X, y)
+    assert model.calibration_residuals_.shape == (1, 2)
 
 
 # -- bad input ---------------------------------------------------------------------------------
