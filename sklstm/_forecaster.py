@@ -385,7 +385,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             optimizer=build_optimizer(self.optimizer, self.learning_rate),
             loss=_KERAS_LOSSES[self.loss],
         )
-        share_compiled_steps(model, self._steps_key(model, units, frozen=linear is not None))
+        share_compiled_steps(model, self._steps_key(units, frozen=linear is not None))
         train = slice(0, n_train)
         val = slice(n_train, None)
         fit_kwargs = {"callbacks": []}
@@ -489,31 +489,19 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         batch_size = self.batch_size if shuffle_seed is not None else PREDICT_BATCH
         return window_dataset(windows, select, y, batch_size=batch_size, shuffle_seed=shuffle_seed)
 
-    def _steps_key(self, model, units, *, frozen):
+    def _steps_key(self, units, *, frozen):
         """What a network's compiled steps depend on besides its state (see
-        ``share_compiled_steps``): the architecture, which layers train, optimizer and loss."""
+        ``share_compiled_steps``): every argument of its build but the seed, which layers
+        train, the optimizer and the loss."""
+        params = self._network_params(units)
+        params["units"] = tuple(params["units"])
+        # Not the learning rate: Keras keeps it in a variable of the optimizer's state.
+        return (tuple(sorted(params.items())), frozen, self.optimizer, self.loss)
+
+    def _network_params(self, units):
         from ._network import should_unroll
 
-        return (
-            model.input_shape,
-            model.output_shape,
-            tuple(units),
-            should_unroll(self.window, self.batch_size),
-            bool(self.bidirectional),
-            float(self.dropout),
-            float(self.recurrent_dropout),
-            self.activation,
-            bool(self.highway),
-            self.centering,
-            frozen,
-            self.optimizer,
-            self.loss,
-        )  # not the learning rate: Keras keeps it in a variable of the optimizer's state
-
-    def _build(self, units, seed):
-        from ._network import build_lstm_network, should_unroll
-
-        return build_lstm_network(
+        return dict(
             window=int(self.window),
             n_features=self.n_features_in_,
             n_outputs=self.n_outputs_,
@@ -525,9 +513,13 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             highway=self.highway,
             centering=self.centering,
             unroll=should_unroll(self.window, self.batch_size),
-            seed=seed,
             n_known=self._known().n_known,
         )
+
+    def _build(self, units, seed):
+        from ._network import build_lstm_network
+
+        return build_lstm_network(**self._network_params(units), seed=seed)
 
     # -- predicting --------------------------------------------------------------------------
 
