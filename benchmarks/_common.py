@@ -24,6 +24,19 @@ def epoch_timer():
     return EpochTimer()
 
 
+def rss_mb():
+    """This process's resident memory now, in MB (Linux)."""
+    with open("/proc/self/status") as f:
+        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
+
+
+def peak_mb():
+    """This process's peak resident memory so far, in MB (Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def matmul_peak_gflops(n=1024, repeats=20):
     """Best float32 matmul rate of TensorFlow in this process, in GFLOP/s."""
     import tensorflow as tf

@@ -27,22 +27,11 @@ import numpy as np
 
 HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE))
-from _common import epoch_timer, machine, markdown_table  # noqa: E402
+from _common import epoch_timer, machine, markdown_table, peak_mb, rss_mb  # noqa: E402
 
 BACKENDS = ("tensorflow", "jax")
 # The configuration: LSTM(50) on 24-step windows of 4 features.
 WINDOW, FEATURES, UNITS = 24, 4, 50
-
-
-def rss_mb():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
-
-
-def peak_mb():
-    import resource
-
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def child(backend, *args, pythonpath=None):

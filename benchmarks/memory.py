@@ -15,7 +15,6 @@ and for a plain Keras model.
 import argparse
 import json
 import pathlib
-import resource
 import subprocess
 import sys
 import tempfile
@@ -24,18 +23,9 @@ import time
 import numpy as np
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent))
-from _common import machine, markdown_table  # noqa: E402
+from _common import machine, markdown_table, peak_mb, rss_mb  # noqa: E402
 
 WINDOW, FEATURES, BATCHES = 64, 16, 5
-
-
-def rss_mb():
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmRSS")) / 1024
-
-
-def peak_mb():
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def stop_after_batches(started):
