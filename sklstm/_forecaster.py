@@ -1086,10 +1086,8 @@ def _rows_with_known_future(X, known, targets, feature_names):
             f"forecast() needs the known future values of {known.columns} for the next "
             f"{known.steps} step(s): pass the data as a DataFrame and {how}."
         )
-    columns = [
-        c for c in feature_names if c not in set(feature_names[known.order[-known.n_known :]])
-    ]
-    columns = list(dict.fromkeys(columns + known.columns))
+    block = set(feature_names[known.order[-known.n_known :]])
+    columns = list(dict.fromkeys([c for c in feature_names if c not in block] + known.columns))
     absent = [c for c in columns + targets if c not in X.columns]
     if absent:
         raise ValueError(
