@@ -3,8 +3,6 @@
 import difflib
 from numbers import Integral
 
-import numpy as np
-
 
 def check_n_rows(n_rows, window, n_needed, estimator_name):
     """Raise a ValueError when fewer rows than ``n_needed`` were given."""
@@ -47,11 +45,6 @@ def units_per_layer(units, n_layers, estimator_name):
             "n_layers, not both."
         )
     return tuple(int(u) for u in units)
-
-
-def as_float_rows(X):
-    """Rows as a float32 array: the one precision the networks train in."""
-    return np.asarray(X, dtype=np.float32)
 
 
 def did_you_mean(name, choices):
