@@ -3,10 +3,12 @@ toward a simple forecast, with that forecast and the penalty chosen on time-orde
 
 Plain least squares on ``window * n_features`` inputs overfits short series, and shrinking
 toward zero pulls forecasts of a trending series toward its mean. Shrinking toward an
-*anchor* avoids both: each output may shrink toward zero, toward persistence (its target's
-own column, last value) or toward the seasonal naive forecast (the same column one season
-back), whichever forecasts the held-out folds best, with a penalty chosen the same way. The
-folds are forward-chaining: each validation block comes after all the rows its fit sees.
+*anchor*, a simple forecast, avoids both: zero, persistence, the seasonal naive forecast, the
+seasonal naive plus the last season's change, or an exponentially weighted mean of the
+target's own column (:func:`anchors`). Per output, each anchor's penalty is chosen on
+forward-chaining folds (each validation block comes after all the rows its fit sees), and the
+fits toward the anchors that validate about as well as the best are averaged
+(:func:`select`).
 
 Everything is computed from per-block normal equations (Gram matrices), so the windows are
 read once, in batches, and never flattened all at once. Plain NumPy: no Keras here.
@@ -30,6 +32,12 @@ PENALTIES = np.logspace(-4, 4, 17)
 # rows of the suite's short series (docs/accuracy.md, "How the linear part is chosen").
 N_BLOCKS = 10
 FIRST_VALIDATION_BLOCK = 2
+# The exponentially weighted means among the anchors: their smoothing constants (0.5 weighs
+# the last few rows, 0.2 about the last ten).
+SMOOTHING = (0.5, 0.2)
+# Of the anchors that validate about as well as the best, those whose fit keeps at least this
+# penalty are averaged with the one-standard-error pick (docs/accuracy.md).
+MIN_AVERAGED_PENALTY = 1.0
 # Above this many inputs the eigendecompositions of the selection cost seconds each: the
 # penalty stays at the smallest and the anchor is persistence where there is one.
 MAX_SELECTED_INPUTS = 1024
@@ -57,22 +65,30 @@ def flat_inputs(windows, n_known=0):
 
 @dataclass(frozen=True)
 class Anchor:
-    """A simple forecast to shrink toward: output ``j`` is ``scale[j] * input[position[j]]``
-    (plus an intercept), or zero where ``position[j]`` is -1."""
+    """A simple forecast to shrink toward: a linear function of the window's own target
+    columns (zero where it does not apply), ``coef`` over the window's past inputs."""
 
     name: str
-    position: np.ndarray
-    scale: np.ndarray
+    coef: np.ndarray  # (window * n_features, n_outputs)
+    applies: np.ndarray  # (n_outputs,) bool: the outputs it is a forecast for
 
     def coefficients(self, n_inputs):
-        coef = np.zeros((n_inputs, len(self.position)))
-        known = self.position >= 0
-        coef[self.position[known], np.flatnonzero(known)] = self.scale[known]
+        """The coefficients over all ``n_inputs`` (the known-future block's are zero)."""
+        coef = np.zeros((n_inputs, self.coef.shape[1]))
+        coef[: len(self.coef)] = self.coef
         return coef
 
 
 def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     """The anchors available for outputs whose ``sources`` are known.
+
+    Each is a linear function of the output's own column over the window (``y`` its values,
+    ``y[t]`` the last, for the output ``k`` steps ahead): persistence ``y[t]``; the seasonal
+    naive forecast ``y[t + k - m s]``, ``m s`` the first whole number of seasons ``s`` at or
+    beyond ``k``; the seasonal change, the seasonal naive plus the last season's change
+    ``y[t] - y[t - s]``; and the exponentially weighted means of the window
+    (``SMOOTHING``), simple exponential smoothing cut to the window. They give the ridge a
+    level, a season, a season on a moving level and a noise-averaging level to shrink toward.
 
     Parameters
     ----------
@@ -91,25 +107,63 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     Returns
     -------
     anchors : list of Anchor
-        Always zero; persistence and seasonal naive where at least one output has them.
+        Always zero first, then those of the others that apply to at least one output.
     """
     n_outputs = len(sources)
-    found = [Anchor("zero", np.full(n_outputs, -1), np.zeros(n_outputs))]
-    for name in ("persistence", "seasonal"):
-        position = np.full(n_outputs, -1)
-        scale = np.zeros(n_outputs)
+    lags = np.arange(window)
+    smoothing = {f"smoothed_{a:g}": a * (1 - a) ** lags for a in SMOOTHING}
+    found = [Anchor("zero", np.zeros((window * n_features, n_outputs)), np.ones(n_outputs, bool))]
+    for name in ("persistence", "seasonal", "seasonal_change", *smoothing):
+        coef = np.zeros((window * n_features, n_outputs))
+        applies = np.zeros(n_outputs, bool)
         for j, source in enumerate(sources):
             if source is None:
                 continue
             feature, step = source
-            lag = 0 if name == "persistence" else (-step) % season if season else None
-            if lag is None or lag > window - 1:
+            if name in smoothing:
+                weights = {lag: w for lag, w in enumerate(smoothing[name] / smoothing[name].sum())}
+            elif name == "persistence":
+                weights = {0: 1.0}
+            elif not season or season > window - 1:
                 continue
-            position[j] = (window - 1 - lag) * n_features + feature
-            scale[j] = x_scale[feature] / y_scale[j]
-        if (position >= 0).any():
-            found.append(Anchor(name, position, scale))
+            elif name == "seasonal":
+                weights = {(-step) % season: 1.0}
+            else:
+                weights = {(-step) % season: 1.0}
+                weights[0] = weights.get(0, 0.0) + 1.0
+                weights[season] = -1.0
+            for lag, weight in weights.items():
+                coef[(window - 1 - lag) * n_features + feature, j] += weight
+            coef[:, j] *= x_scale[feature] / y_scale[j]
+            applies[j] = True
+        if applies.any():
+            found.append(Anchor(name, coef, applies))
     return found
+
+
+@dataclass(frozen=True)
+class Choice:
+    """The candidates a linear part averages: ``terms`` of ``(anchor index, penalty,
+    weight per output)``; each output's weights sum to one."""
+
+    terms: tuple
+
+    @classmethod
+    def single(cls, anchor_index, penalty):
+        """One candidate per output: ``anchor_index[j]`` and ``penalty[j]`` for output ``j``."""
+        anchor_index, penalty = np.asarray(anchor_index), np.asarray(penalty, dtype=float)
+        pairs = sorted(set(zip(anchor_index.tolist(), penalty.tolist(), strict=True)))
+        return cls(
+            tuple((a, p, ((anchor_index == a) & (penalty == p)).astype(float)) for a, p in pairs)
+        )
+
+    def anchor_names(self, anchors):
+        """Per output, the names of the anchors it averages over."""
+        n_outputs = len(self.terms[0][2])
+        return [
+            sorted({anchors[a].name for a, _, w in self.terms if w[j] > 0})
+            for j in range(n_outputs)
+        ]
 
 
 @dataclass(frozen=True)
@@ -118,8 +172,7 @@ class LinearPart:
 
     coef: np.ndarray
     intercept: np.ndarray
-    anchor: list
-    penalty: np.ndarray
+    anchors: list  # per output, the names of the anchors it shrinks toward
     n_known: int = 0
 
     def predict(self, windows):
@@ -127,23 +180,27 @@ class LinearPart:
         return flat_inputs(windows, self.n_known) @ self.coef + self.intercept
 
 
-def select(blocks, anchors, n_known=0):
-    """Choose, per output, the anchor and penalty from the forward-chaining folds of
-    ``blocks`` (a list of :class:`Normal` equations in time order), whose last ``n_known``
-    inputs are a known-future block.
+def select(blocks, anchors, n_known=0, *, combine=True):
+    """Choose, per output, the candidates (anchor and penalty) of the linear part from the
+    forward-chaining folds of ``blocks`` (a list of :class:`Normal` equations in time order),
+    whose last ``n_known`` inputs are a known-future block.
 
-    The one-standard-error rule: of the candidates whose mean validation error is within one
-    standard error (over the folds) of the best, the most penalised one, i.e. the closest to
-    its anchor. Short series have few, noisy validation windows; this keeps their linear part
-    near a simple forecast unless the data clearly say otherwise.
+    The one-standard-error rule: a candidate is kept if its mean validation error is within
+    one standard error (over the folds) of the best's, and of an anchor's kept candidates the
+    most penalised one, the closest to that anchor, is taken. The linear part averages the
+    anchors taken (``combine``), or keeps the most penalised of them alone. Short series have
+    few, noisy validation windows: the rule keeps their linear part near simple forecasts
+    unless the data clearly say otherwise, and averaging forecasts that validate equally well
+    errs less than betting on one of them (docs/accuracy.md).
 
-    Returns ``(anchor_index, penalty)`` arrays, one entry per output.
+    Returns a :class:`Choice`.
     """
     n_inputs = blocks[0].gram.shape[0] - 1
     n_outputs = blocks[0].cross.shape[1]
     if not has_folds(blocks):
         preferred = min(len(anchors) - 1, 1)  # persistence when there is one
-        return np.full(n_outputs, preferred), np.full(n_outputs, PENALTIES[0])
+        fallback = np.where(anchors[preferred].applies, preferred, 0)
+        return Choice.single(fallback, np.full(n_outputs, PENALTIES[0]))
     blocks = [block.scaled(n_known, BLOCK_SCALE) for block in blocks]
     folds = range(FIRST_VALIDATION_BLOCK, len(blocks))
     errors = np.zeros((len(folds), len(anchors), len(PENALTIES), n_outputs))
@@ -153,17 +210,35 @@ def select(blocks, anchors, n_known=0):
         for a, anchor in enumerate(anchors):
             for p, beta in enumerate(train.solutions(anchor.coefficients(n_inputs), PENALTIES)):
                 errors[f, a, p] = blocks[k].squared_error(beta) / n_valid
-    mean = errors.mean(axis=0).reshape(-1, n_outputs)
-    error_of_mean = errors.std(axis=0, ddof=1).reshape(-1, n_outputs) / np.sqrt(len(folds))
-    best = mean.argmin(axis=0)
+    mean, error_of_mean = errors.mean(axis=0), errors.std(axis=0, ddof=1) / np.sqrt(len(folds))
+    # An anchor that does not apply to an output would be the zero anchor again.
+    applies = np.array([anchor.applies for anchor in anchors])[:, None, :]
+    mean = np.where(applies, mean, np.inf)
     outputs = np.arange(n_outputs)
-    within = mean <= (mean[best, outputs] + error_of_mean[best, outputs])
-    # Candidates are laid out anchor-major, penalty-minor: rank by penalty, then by how close
-    # the candidate's own error is to the best.
-    penalty_rank = np.tile(np.arange(len(PENALTIES)), len(anchors))[:, None]
-    score = np.where(within, penalty_rank - mean / (mean.max(axis=0) + 1e-300), -np.inf)
-    chosen = score.argmax(axis=0)
-    return chosen // len(PENALTIES), PENALTIES[chosen % len(PENALTIES)]
+    best = mean.reshape(-1, n_outputs).argmin(axis=0)
+    kept = mean <= (mean + error_of_mean).reshape(-1, n_outputs)[best, outputs]
+    # The one-SE pick: the most penalised kept candidate of any anchor; ties go to the lower
+    # error.
+    finite = np.where(np.isfinite(mean), mean, 0.0)
+    rank = np.arange(len(PENALTIES))[None, :, None]
+    score = np.where(kept, rank - finite / (finite.max(axis=(0, 1)) + 1e-300), -np.inf)
+    chosen = score.reshape(-1, n_outputs).argmax(axis=0)
+    if not combine:
+        return Choice.single(chosen // len(PENALTIES), PENALTIES[chosen % len(PENALTIES)])
+    # Per anchor, its most penalised kept candidate (-1: none kept); averaged with the pick
+    # where that stays near the anchor: weakly penalised fits are close to least squares,
+    # whose pull toward the training mean misled out of sample (random walks).
+    top = np.where(kept.any(axis=1), len(PENALTIES) - 1 - kept[:, ::-1].argmax(axis=1), -1)
+    near = top >= np.searchsorted(PENALTIES, MIN_AVERAGED_PENALTY)
+    top = np.where(near | (np.arange(len(anchors))[:, None] == chosen // len(PENALTIES)), top, -1)
+    weights = (top >= 0) / (top >= 0).sum(axis=0)
+    return Choice(
+        tuple(
+            (a, PENALTIES[p], np.where(top[a] == p, weights[a], 0.0))
+            for a in range(len(anchors))
+            for p in np.unique(top[a][top[a] >= 0])
+        )
+    )
 
 
 def has_folds(blocks):
@@ -182,23 +257,21 @@ def fold_fits(blocks, anchors, choice, n_known=0):
 
 
 def fit(normal, anchors, choice, n_known=0):
-    """Fit the linear part on ``normal`` with the chosen anchor and penalty per output
-    (``n_known``: the size of the windows' known-future block, see :func:`flat_inputs`)."""
-    anchor_index, penalty = choice
+    """Fit the linear part on ``normal`` with the candidates of ``choice`` (a
+    :class:`Choice`) averaged per output (``n_known``: the size of the windows' known-future
+    block, see :func:`flat_inputs`)."""
     n_inputs = normal.gram.shape[0] - 1
     ridge = normal.scaled(n_known, BLOCK_SCALE).ridge()
-    beta = np.empty((n_inputs + 1, len(penalty)))
-    for a, p in set(zip(anchor_index.tolist(), penalty.tolist(), strict=True)):
-        outputs = (anchor_index == a) & (penalty == p)
+    beta = np.zeros((n_inputs + 1, len(choice.terms[0][2])))
+    for a, penalty, weight in choice.terms:
         coef = anchors[a].coefficients(n_inputs)
-        beta[:, outputs] = next(ridge.solutions(coef, [p]))[:, outputs]
+        beta += next(ridge.solutions(coef, [penalty])) * weight
     # The block's coefficients, for its inputs as they are rather than scaled.
     beta[n_inputs - n_known : n_inputs] *= BLOCK_SCALE
     return LinearPart(
         coef=beta[:-1],
         intercept=beta[-1],
-        anchor=[anchors[a].name for a in anchor_index],
-        penalty=penalty,
+        anchors=choice.anchor_names(anchors),
         n_known=n_known,
     )
 

@@ -297,7 +297,7 @@ def test_the_linear_part_penalises_the_block_less_and_reads_it_unscaled():
     np.testing.assert_array_equal(flat[:, -2:], windows[:, -1, 2:])
     normal = _linear.Normal.of([(windows, y)], 10, 1, n_known=2)
     zero = _linear.anchors([None], window=4, n_features=2, x_scale=np.ones(2), y_scale=np.ones(1))
-    part = _linear.fit(normal, zero, (np.array([0]), np.array([1.0])), n_known=2)
+    part = _linear.fit(normal, zero, _linear.Choice.single([0], [1.0]), n_known=2)
     # The same ridge, written out: the block scaled up, its coefficients scaled back.
     scale = np.r_[np.ones(8), np.full(2, _linear.BLOCK_SCALE)]
     centred = flat * scale - (flat * scale).mean(axis=0)
