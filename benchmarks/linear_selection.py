@@ -1,18 +1,31 @@
-"""How LSTMForecaster's linear part chooses its anchor and penalty: variants side by side.
+"""How LSTMForecaster's linear part chooses its anchors and penalties: variants side by side.
 
 Design-selection protocol (``suite.py --dev``): on each series only the rows that the suite's
 training origins see are used, split 80/20 again with the same horizon gap; the test rows are
 never looked at. Each variant fits the linear part alone (``sklstm._linear`` as
-``LSTMForecaster`` calls it, LSTM left out) and is scored by MAE / persistence MAE; the summary
-is the geometric mean over the series.
+``LSTMForecaster.fit`` calls it; no network is built) and is scored by its MAE over the MAE
+of the best simple baseline of the same dev split (persistence, seasonal naive, ridge, ETS:
+``benchmarks/results/suite_dev_baselines.csv``); the summary is the geometric mean over the
+series, the worst series and how many are more than 10 % behind.
 
-Variants: the selection rule (``best``: least mean validation error; ``one-se``: the most
-penalised candidate within one standard error of it, sklstm's default) and the folds
-(``blocks:first``: time-ordered blocks, validating on blocks ``first`` .. ``blocks - 1``).
+Variants:
 
-Reproduce the table in docs/accuracy.md ("How the linear part is chosen"), about 5 minutes::
+- ``3 anchors, one pick``: zero, persistence and seasonal naive; the most penalised candidate
+  within one standard error of the best (the previous default);
+- ``6 anchors, one pick``: adds the seasonal change and the two exponentially weighted means;
+- ``6 anchors, averaged``: the one-SE pick averaged with every other anchor's most penalised
+  candidate within one SE whose penalty is at least ``MIN_AVERAGED_PENALTY`` (the default);
+- ``6 anchors, averaged, any penalty``: the same without the penalty floor.
+
+Reproduce the table in docs/accuracy.md ("How the linear part is chosen"), about 3 minutes::
 
     python benchmarks/linear_selection.py
+
+The baselines file comes from (under 2 minutes)::
+
+    python benchmarks/suite.py --dev --models persistence seasonal_naive ridge ets \\
+        --series <every series but calls_5min and elecdemand_30min> \\
+        --out benchmarks/results/suite_dev_baselines.csv
 """
 
 import argparse
@@ -21,86 +34,97 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
+from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 import suite  # noqa: E402
 
-# The suite's series of at most 400 rows: where the choice matters most (few windows).
-SHORT = [name for name, spec in suite.suite_series.SERIES.items() if spec.rows <= 400]
-VARIANTS = ["best 5:2", "one-se 5:2", "one-se 10:2", "one-se 10:5"]
+from sklstm import LSTMForecaster, _forecaster, _linear  # noqa: E402
+
+BASELINES = Path(__file__).parent / "results" / "suite_dev_baselines.csv"
+VARIANTS = {
+    "3 anchors, one pick": dict(anchors=3, combine=False, floor=_linear.MIN_AVERAGED_PENALTY),
+    "6 anchors, one pick": dict(anchors=6, combine=False, floor=_linear.MIN_AVERAGED_PENALTY),
+    "6 anchors, averaged": dict(anchors=6, combine=True, floor=_linear.MIN_AVERAGED_PENALTY),
+    "6 anchors, averaged, any penalty": dict(anchors=6, combine=True, floor=0.0),
+}
 
 
-def best_mean(blocks, anchors):
-    """The selection rule without the one-standard-error step: least mean error."""
-    from sklstm import _linear
+class LinearPartAlone(LSTMForecaster):
+    """LSTMForecaster's fit up to its linear part (the same scaling, windows, anchors and
+    folds), which then predicts alone."""
 
-    n_inputs, n_outputs = blocks[0].gram.shape[0] - 1, blocks[0].cross.shape[1]
-    errors = np.zeros((len(anchors), len(_linear.PENALTIES), n_outputs))
-    for k in range(_linear.FIRST_VALIDATION_BLOCK, len(blocks)):
-        train = sum(blocks[:k], _linear.Normal.empty(n_inputs, n_outputs)).ridge()
-        for a, anchor in enumerate(anchors):
-            coef = anchor.coefficients(n_inputs)
-            for p, beta in enumerate(train.solutions(coef, _linear.PENALTIES)):
-                errors[a, p] += blocks[k].squared_error(beta)
-    best = errors.reshape(-1, n_outputs).argmin(axis=0)
-    return best // len(_linear.PENALTIES), _linear.PENALTIES[best % len(_linear.PENALTIES)]
+    def _train(self, windows, y, n_train, units, seed, sources, season):
+        with threadpool_limits(1, user_api="blas"):
+            self.linear_ = _forecaster._LinearStart.fit(windows, y, n_train, sources, season, self)
+        return None, {"loss": []}, True, np.empty((0, y.shape[1]))
+
+    def _predict_scaled(self, windows):
+        part = self.linear_.every_window
+        return np.concatenate(
+            [part.predict(b) for b in windows.batches(slice(None), batch_size=1024)]
+        )
 
 
 @contextlib.contextmanager
-def variant(name):
-    from sklstm import _linear
-
-    rule, folds = name.split()
-    blocks, first = map(int, folds.split(":"))
-    saved = _linear.select, _linear.N_BLOCKS, _linear.FIRST_VALIDATION_BLOCK
-    _linear.N_BLOCKS, _linear.FIRST_VALIDATION_BLOCK = blocks, first
-    if rule == "best":
-        _linear.select = best_mean
+def variant(anchors, combine, floor):
+    saved = _linear.anchors, _linear.select, _linear.MIN_AVERAGED_PENALTY
+    if anchors == 3:
+        _linear.anchors = lambda *a, **k: [
+            anchor
+            for anchor in saved[0](*a, **k)
+            if anchor.name in ("zero", "persistence", "seasonal")
+        ]
+    _linear.select = lambda *a, **k: saved[1](*a, **k, combine=combine)
+    _linear.MIN_AVERAGED_PENALTY = floor
     try:
         yield
     finally:
-        _linear.select, _linear.N_BLOCKS, _linear.FIRST_VALIDATION_BLOCK = saved
+        _linear.anchors, _linear.select, _linear.MIN_AVERAGED_PENALTY = saved
 
 
-def linear_ratio(name):
-    """MAE / persistence of the linear part on the dev split of ``name``."""
-    from sklstm import LSTMForecaster
-
+def linear_mae(name):
+    """MAE of the linear part alone on the dev split of ``name``."""
     data = suite.prepare(name, dev=True)
     window, n_train, test_start = data["window"], data["n_train"], data["test_start"]
-    origins = np.arange(test_start, data["n_origins"])
-    y_test = data["y"][test_start:]
-    naive = suite._mae(
-        y_test, suite.as_y(suite.persistence(data["values"], origins, data["horizon"]))
-    )
-    # No early stopping: the linear part is fitted on every training window and the LSTM,
-    # trained for one epoch, is switched off below by zeroing its output layer.
-    model = LSTMForecaster(window=window, epochs=1, early_stopping=False, random_state=0)
+    model = LinearPartAlone(window=window, early_stopping=False, random_state=0)
     model.fit(data["X"].iloc[:n_train], data["y_frame"].iloc[:n_train])
-    head = model.model_.get_layer("lstm_head")
-    head.set_weights([np.zeros_like(w) for w in head.get_weights()])
     context = data["X"].iloc[test_start - (window - 1) :]
     pred = np.asarray(model.predict(context)).reshape(len(context), -1)[window - 1 :]
-    return suite._mae(y_test, pred) / naive
+    return suite._mae(data["y"][test_start:], pred)
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--series", nargs="+", default=SHORT)
-    parser.add_argument("--variants", nargs="+", default=VARIANTS)
+    best = pd.read_csv(BASELINES).groupby("series")["mae"].min()
+    parser.add_argument("--series", nargs="+", default=list(best.index), choices=list(best.index))
+    parser.add_argument("--variants", nargs="+", default=list(VARIANTS), choices=list(VARIANTS))
     args = parser.parse_args(argv)
+    names = [name for name in suite.suite_series.NAMES if name in args.series]
     table = {v: [] for v in args.variants}
+    print("MAE / best simple baseline's MAE on each series' dev split\n")
     print("| series | " + " | ".join(args.variants) + " |")
     print("|---|" + "---:|" * len(args.variants))
-    for name in args.series:
-        cells = []
+    for name in names:
         for v in args.variants:
-            with variant(v):
-                table[v].append(linear_ratio(name))
-            cells.append(f"{table[v][-1]:.3f}")
-        print(f"| {name} | " + " | ".join(cells) + " |", flush=True)
-    means = [float(np.exp(np.mean(np.log(table[v])))) for v in args.variants]
-    print("| geometric mean | " + " | ".join(f"{m:.3f}" for m in means) + " |")
+            with variant(**VARIANTS[v]):
+                table[v].append(linear_mae(name) / best[name])
+        print(f"| {name} | " + " | ".join(f"{table[v][-1]:.3f}" for v in args.variants) + " |")
+    rows = {
+        "geometric mean": [np.exp(np.mean(np.log(table[v]))) for v in args.variants],
+        "worst": [max(table[v]) for v in args.variants],
+        "series > 1.10": [sum(r > 1.10 for r in table[v]) for v in args.variants],
+    }
+    for label, values in rows.items():
+        print(
+            f"| {label} | "
+            + " | ".join(
+                f"{x:.3f}".rstrip("0").rstrip(".") if isinstance(x, float) else str(x)
+                for x in values
+            )
+            + " |"
+        )
 
 
 if __name__ == "__main__":
