@@ -33,6 +33,10 @@ Other uses::
 
     python benchmarks/intervals.py --quick          # SMALL slice, 3 epochs; writes nothing
     python benchmarks/intervals.py --report         # rebuild intervals.md from the csv/json
+    python benchmarks/intervals.py --dev --adaptive-steps 0.005 0.02 0.05 \
+        --out benchmarks/results/intervals_dev.csv
+        # design choices: each series' training rows split 80/20 again (test rows unseen);
+        # adaptive intervals with each step size (lstm_adaptive_<step> beside the default)
 """
 
 import argparse
@@ -82,9 +86,10 @@ def calibration_split(data):
     return n_fit, slice(n_fit, data["n_train"])
 
 
-def lstm_intervals(data, seed, max_epochs):
-    """Split and adaptive intervals of one LSTMForecaster fit on the training origins."""
-    from sklstm import LSTMForecaster
+def lstm_intervals(data, seed, max_epochs, adaptive_steps=()):
+    """Split and adaptive intervals of one LSTMForecaster fit on the training origins; with
+    ``adaptive_steps``, also adaptive intervals with each of those step sizes."""
+    from sklstm import LSTMForecaster, _intervals
 
     window, test_start = data["window"], data["test_start"]
     params = {"window": window, "random_state": seed}
@@ -103,10 +108,21 @@ def lstm_intervals(data, seed, max_epochs):
     n_cal = len(model.calibration_residuals_)
     scored = slice(window - 1, None)
     pred = _as_2d(pred)[scored]
-    return {
+    found = {
         "lstm_split": (pred, _as_4d(split)[scored], seconds, n_cal),
         "lstm_adaptive": (pred, _as_4d(adaptive)[scored], seconds, n_cal),
     }
+    default_step = _intervals.ADAPTIVE_STEP
+    for step in adaptive_steps:
+        _intervals.ADAPTIVE_STEP = step
+        try:
+            _, bounds = model.predict_interval(
+                X.iloc[context], y.iloc[context], confidence_level=LEVELS
+            )
+        finally:
+            _intervals.ADAPTIVE_STEP = default_step
+        found[f"lstm_adaptive_{step:g}"] = (pred, _as_4d(bounds)[scored], seconds, n_cal)
+    return found
 
 
 def ridge_intervals(data, seed):
@@ -191,8 +207,8 @@ def scores(y_true, pred, bounds, naive_mae):
     return rows
 
 
-def run_series(name, models, seed, max_epochs, neural, write, log):
-    data = suite.prepare(name)
+def run_series(name, models, seed, max_epochs, neural, write, log, dev=False, steps=()):
+    data = suite.prepare(name, dev)
     spec, test_start = data["spec"], data["test_start"]
     origins = np.arange(test_start, data["n_origins"])
     y_test = data["y"][test_start:]
@@ -203,16 +219,15 @@ def run_series(name, models, seed, max_epochs, neural, write, log):
     if "ridge_split" in models:
         results.update(ridge_intervals(data, seed))
     if neural and {"lstm_split", "lstm_adaptive"} & set(models):
-        results.update(lstm_intervals(data, seed, max_epochs))
+        results.update(lstm_intervals(data, seed, max_epochs, steps))
     if neural and "mapie_lstm" in models and y_test.shape[1] == 1:
         try:
             results.update(mapie_intervals(data, seed, max_epochs))
         except ValueError as exc:  # MAPIE refuses levels its calibration rows cannot reach
             log(f"  mapie_lstm: {' '.join(str(exc).split())}")
-    for model in models:
-        if model not in results:
+    for model, (pred, bounds, seconds, n_cal) in results.items():
+        if model not in models and not model.startswith("lstm_adaptive_"):
             continue
-        pred, bounds, seconds, n_cal = results[model]
         for row in scores(y_test, pred, bounds, naive_mae):
             write(
                 {
@@ -235,6 +250,7 @@ def run_series(name, models, seed, max_epochs, neural, write, log):
 
 def report(results, run):
     present = [m for m in MODELS if m in set(results["model"])]
+    present += sorted(m for m in set(results["model"]) if m not in MODELS)
     lines = [
         "<!-- Written by benchmarks/intervals.py; do not edit by hand. -->",
         "",
@@ -326,6 +342,14 @@ def main(argv=None):
     parser.add_argument("--quick", action="store_true", help="SMALL slice, 3 epochs")
     parser.add_argument("--out", help="CSV of results; the markdown summary goes next to it")
     parser.add_argument("--report", action="store_true", help="rebuild the summary only")
+    parser.add_argument(
+        "--dev",
+        action="store_true",
+        help="score on the last training rows, never the test rows (for design choices)",
+    )
+    parser.add_argument(
+        "--adaptive-steps", nargs="+", type=float, default=[], help="other ACI step sizes"
+    )
     args = parser.parse_args(argv)
     default_out = HERE / "results" / "intervals.csv"
     out = pathlib.Path(args.out) if args.out else (None if args.quick else default_out)
@@ -354,7 +378,17 @@ def main(argv=None):
     for name in args.series or suite_series.NAMES:
         rows_of = suite_series.SERIES[name].rows
         neural = args.neural_max_rows is None or rows_of <= args.neural_max_rows
-        run_series(name, args.models, args.seed, args.max_epochs, neural, results.write, print)
+        run_series(
+            name,
+            args.models,
+            args.seed,
+            args.max_epochs,
+            neural,
+            results.write,
+            print,
+            dev=args.dev,
+            steps=args.adaptive_steps,
+        )
     run = suite.run_record(command, time.perf_counter() - start)
     results.finish(run, report(pd.DataFrame(results.rows, columns=COLUMNS), run))
 

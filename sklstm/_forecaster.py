@@ -77,11 +77,13 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     activation : str, default="tanh"
         Cell activation; "tanh" is the one the cuDNN kernel supports.
     highway : bool, default=True
-        Add a linear part to the output (LSTNet's highway): a ridge regression on the window
-        that shrinks each output toward persistence, toward the seasonal naive forecast
-        (from the time index's frequency) or toward zero, with that anchor and the penalty
-        chosen per output on time-ordered folds of the training windows. Persistence needs
-        the target's own column among the inputs: targets named ``<column>_t+<k>``, as
+        Add a linear part to the output (LSTNet's highway): ridge regressions on the window
+        that shrink each output toward a simple forecast (an *anchor*: persistence, the
+        seasonal naive forecast, the seasonal naive plus the last season's change,
+        exponentially weighted means, or zero), with each anchor's penalty chosen per output
+        on time-ordered folds of the training windows, and the fits toward the anchors that
+        validate about as well as the best averaged. The anchors but zero need the target's
+        own column among the inputs: targets named ``<column>_t+<k>``, as
         :func:`~sklstm.make_horizon_target` names them, or values found in X. The linear part
         is fitted before training and stays fixed; the LSTM learns what it misses, and is
         left out unless it clearly lowers the validation loss (see ``linear_only_``).
