@@ -110,35 +110,43 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
         Always zero first, then those of the others that apply to at least one output.
     """
     n_outputs = len(sources)
-    lags = np.arange(window)
-    smoothing = {f"smoothed_{a:g}": a * (1 - a) ** lags for a in SMOOTHING}
     found = [Anchor("zero", np.zeros((window * n_features, n_outputs)), np.ones(n_outputs, bool))]
-    for name in ("persistence", "seasonal", "seasonal_change", *smoothing):
+    smoothed = {f"smoothed_{alpha:g}": alpha for alpha in SMOOTHING}
+    for name in ("persistence", "seasonal", "seasonal_change", *smoothed):
         coef = np.zeros((window * n_features, n_outputs))
         applies = np.zeros(n_outputs, bool)
         for j, source in enumerate(sources):
             if source is None:
                 continue
             feature, step = source
-            if name in smoothing:
-                weights = {lag: w for lag, w in enumerate(smoothing[name] / smoothing[name].sum())}
-            elif name == "persistence":
-                weights = {0: 1.0}
-            elif not season or season > window - 1:
+            weights = _lag_weights(name, step, window, season, smoothed.get(name))
+            if weights is None:
                 continue
-            elif name == "seasonal":
-                weights = {(-step) % season: 1.0}
-            else:
-                weights = {(-step) % season: 1.0}
-                weights[0] = weights.get(0, 0.0) + 1.0
-                weights[season] = -1.0
-            for lag, weight in weights.items():
-                coef[(window - 1 - lag) * n_features + feature, j] += weight
-            coef[:, j] *= x_scale[feature] / y_scale[j]
+            rows = (window - 1 - np.arange(window)) * n_features + feature
+            coef[rows, j] = weights * x_scale[feature] / y_scale[j]
             applies[j] = True
         if applies.any():
             found.append(Anchor(name, coef, applies))
     return found
+
+
+def _lag_weights(name, step, window, season, alpha=None):
+    """An anchor's forecast ``step`` rows ahead as weights of the window's rows by lag (0:
+    its last row), or None where the window cannot hold it."""
+    weights = np.zeros(window)
+    if name == "persistence":
+        weights[0] = 1.0
+    elif alpha is not None:
+        weights = alpha * (1 - alpha) ** np.arange(window)
+        weights /= weights.sum()
+    elif not season or season > window - 1:
+        return None
+    else:
+        weights[(-step) % season] += 1.0
+        if name == "seasonal_change":
+            weights[0] += 1.0
+            weights[season] -= 1.0
+    return weights
 
 
 @dataclass(frozen=True)
