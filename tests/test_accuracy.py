@@ -123,6 +123,48 @@ def test_the_linear_part_follows_the_forecast_that_validates_best():
         assert max(found) <= 1.10, kind
 
 
+def test_anchors_are_the_simple_forecasts_they_name():
+    from sklstm import _linear
+
+    window, season, step = 10, 4, 3
+    rng = np.random.default_rng(0)
+    y = rng.normal(size=window)  # one window of the target's own column, oldest first
+    expected = {
+        "zero": 0.0,
+        "persistence": y[-1],
+        "seasonal": y[-1 - (season - step)],  # y[t + k - s]
+        "seasonal_change": y[-1 - (season - step)] + y[-1] - y[-1 - season],
+    }
+    for alpha in _linear.SMOOTHING:
+        weights = alpha * (1 - alpha) ** np.arange(window)
+        expected[f"smoothed_{alpha:g}"] = weights @ y[::-1] / weights.sum()
+    found = _linear.anchors(
+        [(0, step)],
+        window=window,
+        n_features=1,
+        x_scale=np.ones(1),
+        y_scale=np.ones(1),
+        season=season,
+    )
+    assert [anchor.name for anchor in found] == list(expected)
+    for anchor in found:
+        assert anchor.coefficients(window)[:, 0] @ y == pytest.approx(expected[anchor.name])
+    # Without a season, or one longer than the window, only the season-free anchors.
+    for no_season in (None, window):
+        names = [
+            a.name
+            for a in _linear.anchors(
+                [(0, step)],
+                window=window,
+                n_features=1,
+                x_scale=np.ones(1),
+                y_scale=np.ones(1),
+                season=no_season,
+            )
+        ]
+        assert "seasonal" not in names and "seasonal_change" not in names
+
+
 def test_a_tiny_penalty_toward_zero_is_least_squares():
     from sklstm import _linear
 
