@@ -127,7 +127,7 @@ def lstm_intervals(data, seed, max_epochs, adaptive_steps=()):
 
 def ridge_intervals(data, seed):
     from sklearn.linear_model import Ridge
-    from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+    from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -140,7 +140,7 @@ def ridge_intervals(data, seed):
     search = GridSearchCV(
         make_pipeline(StandardScaler(), Ridge()),
         {"ridge__alpha": suite.RIDGE_ALPHAS},
-        cv=TimeSeriesSplit(n_splits=5, gap=horizon),
+        cv=suite.ridge_folds(n_fit - (window - 1), horizon),
         scoring="neg_mean_absolute_error",
     )
     start = time.perf_counter()

@@ -134,9 +134,20 @@ def as_y(forecasts):
 # epochs or None).
 
 
+def ridge_folds(n_windows, horizon):
+    """TimeSeriesSplit(5, gap=horizon), or fewer folds where ``n_windows`` are too few for
+    five beside the gap (the shortest series' --dev split)."""
+    from sklearn.model_selection import TimeSeriesSplit
+
+    n_splits = 5
+    while n_splits > 2 and n_windows - horizon - n_splits * (n_windows // (n_splits + 1)) <= 0:
+        n_splits -= 1
+    return TimeSeriesSplit(n_splits=n_splits, gap=horizon)
+
+
 def fit_ridge(data, seed):
     from sklearn.linear_model import Ridge
-    from sklearn.model_selection import GridSearchCV, TimeSeriesSplit
+    from sklearn.model_selection import GridSearchCV
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
@@ -147,15 +158,10 @@ def fit_ridge(data, seed):
     # origins without a full window are left out of training, as LSTMForecaster does.
     rows = SlidingWindowTransformer(window, flatten=True).fit_transform(data["X"])
     train = slice(window - 1, data["n_train"])
-    # Five folds, or fewer where the training windows are too few for five beside the gap
-    # (the shortest series' --dev split).
-    n_windows, n_splits = data["n_train"] - (window - 1), 5
-    while n_splits > 2 and n_windows - horizon - n_splits * (n_windows // (n_splits + 1)) <= 0:
-        n_splits -= 1
     search = GridSearchCV(
         make_pipeline(StandardScaler(), Ridge()),
         {"ridge__alpha": RIDGE_ALPHAS},
-        cv=TimeSeriesSplit(n_splits=n_splits, gap=horizon),
+        cv=ridge_folds(data["n_train"] - (window - 1), horizon),
         scoring="neg_mean_absolute_error",
     )
     start = time.perf_counter()
