@@ -135,14 +135,18 @@ def as_y(forecasts):
 
 
 def ridge_folds(n_windows, horizon):
-    """TimeSeriesSplit(5, gap=horizon), or fewer folds where ``n_windows`` are too few for
-    five beside the gap (the shortest series' --dev split)."""
+    """TimeSeriesSplit(5, gap=horizon), or fewer folds, then smaller ones, where
+    ``n_windows`` are too few for five beside the gap (the shortest series' --dev split)."""
     from sklearn.model_selection import TimeSeriesSplit
 
+    def fits(n_splits):
+        return n_windows - horizon - n_splits * (n_windows // (n_splits + 1)) > 0
+
     n_splits = 5
-    while n_splits > 2 and n_windows - horizon - n_splits * (n_windows // (n_splits + 1)) <= 0:
+    while n_splits > 2 and not fits(n_splits):
         n_splits -= 1
-    return TimeSeriesSplit(n_splits=n_splits, gap=horizon)
+    test_size = None if fits(n_splits) else max(1, (n_windows - horizon) // (n_splits + 1))
+    return TimeSeriesSplit(n_splits=n_splits, gap=horizon, test_size=test_size)
 
 
 def fit_ridge(data, seed):
