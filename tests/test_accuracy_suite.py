@@ -19,9 +19,9 @@ suite = pytest.importorskip("suite")
 
 MAX_EPOCHS = 20
 # Regression guards: MAE / MAE of the best simple baseline, and MAE / persistence MAE. Today's
-# worst on the slice: 1.33 (nile, where the tuned ridge is best) and 1.00 (nile); the guards
-# leave a 5 % and a 10 % margin.
-GUARD_VS_BEST, GUARD_VS_PERSISTENCE = 1.40, 1.10
+# worst on the slice: 1.255 (wwwusage_1min, where ETS is best) and 0.985 (beaver1_10min); the
+# guards leave a 5 % and a 10 % margin. (Before the linear part's six anchors: 1.33 and 1.00.)
+GUARD_VS_BEST, GUARD_VS_PERSISTENCE = 1.32, 1.08
 # The promise of the README, with the margin the issue states for seeds and epochs.
 PROMISE_VS_BEST, PROMISE_VS_PERSISTENCE = 1.10, 1.02
 
