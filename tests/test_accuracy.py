@@ -138,30 +138,20 @@ def test_anchors_are_the_simple_forecasts_they_name():
     for alpha in _linear.SMOOTHING:
         weights = alpha * (1 - alpha) ** np.arange(window)
         expected[f"smoothed_{alpha:g}"] = weights @ y[::-1] / weights.sum()
-    found = _linear.anchors(
-        [(0, step)],
-        window=window,
-        n_features=1,
-        x_scale=np.ones(1),
-        y_scale=np.ones(1),
-        season=season,
-    )
+
+    def anchors(season):
+        ones = np.ones(1)
+        return _linear.anchors(
+            [(0, step)], window=window, n_features=1, x_scale=ones, y_scale=ones, season=season
+        )
+
+    found = anchors(season)
     assert [anchor.name for anchor in found] == list(expected)
     for anchor in found:
         assert anchor.coefficients(window)[:, 0] @ y == pytest.approx(expected[anchor.name])
     # Without a season, or one longer than the window, only the season-free anchors.
     for no_season in (None, window):
-        names = [
-            a.name
-            for a in _linear.anchors(
-                [(0, step)],
-                window=window,
-                n_features=1,
-                x_scale=np.ones(1),
-                y_scale=np.ones(1),
-                season=no_season,
-            )
-        ]
+        names = [anchor.name for anchor in anchors(no_season)]
         assert "seasonal" not in names and "seasonal_change" not in names
 
 
