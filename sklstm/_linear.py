@@ -1,5 +1,5 @@
-"""The linear part of the network: a ridge regression on the flattened windows that shrinks
-toward a simple forecast, with that forecast and the penalty chosen on time-ordered folds.
+"""The linear part of the network: ridge regressions on the flattened windows that shrink
+toward simple forecasts, chosen and averaged on time-ordered folds.
 
 Plain least squares on ``window * n_features`` inputs overfits short series, and shrinking
 toward zero pulls forecasts of a trending series toward its mean. Shrinking toward an
@@ -195,11 +195,13 @@ def select(blocks, anchors, n_known=0, *, combine=True):
 
     The one-standard-error rule: a candidate is kept if its mean validation error is within
     one standard error (over the folds) of the best's, and of an anchor's kept candidates the
-    most penalised one, the closest to that anchor, is taken. The linear part averages the
-    anchors taken (``combine``), or keeps the most penalised of them alone. Short series have
-    few, noisy validation windows: the rule keeps their linear part near simple forecasts
-    unless the data clearly say otherwise, and averaging forecasts that validate equally well
-    errs less than betting on one of them (docs/accuracy.md).
+    most penalised one, the closest to that anchor, is taken. The most penalised of those
+    (the one-SE pick) is kept alone, or, with ``combine``, averaged with the others taken at
+    a penalty of at least ``MIN_AVERAGED_PENALTY`` (weaker ones are close to least squares,
+    which strays once a series leaves its training range). Short series have few, noisy
+    validation windows: the rule keeps their linear part near simple forecasts unless the
+    data clearly say otherwise, and averaging forecasts that validate equally well errs less
+    than betting on one of them (docs/accuracy.md).
 
     Returns a :class:`Choice`.
     """
