@@ -165,22 +165,13 @@ class Choice:
             tuple((a, p, ((anchor_index == a) & (penalty == p)).astype(float)) for a, p in pairs)
         )
 
-    def anchor_names(self, anchors):
-        """Per output, the names of the anchors it averages over."""
-        n_outputs = len(self.terms[0][2])
-        return [
-            sorted({anchors[a].name for a, _, w in self.terms if w[j] > 0})
-            for j in range(n_outputs)
-        ]
-
 
 @dataclass(frozen=True)
 class LinearPart:
-    """The fitted linear part: ``inputs @ coef + intercept``, and how it was chosen."""
+    """The fitted linear part: ``inputs @ coef + intercept``."""
 
     coef: np.ndarray
     intercept: np.ndarray
-    anchors: list  # per output, the names of the anchors it shrinks toward
     n_known: int = 0
 
     def predict(self, windows):
@@ -278,12 +269,7 @@ def fit(normal, anchors, choice, n_known=0):
         beta += next(ridge.solutions(coef, [penalty])) * weight
     # The block's coefficients, for its inputs as they are rather than scaled.
     beta[n_inputs - n_known : n_inputs] *= BLOCK_SCALE
-    return LinearPart(
-        coef=beta[:-1],
-        intercept=beta[-1],
-        anchors=choice.anchor_names(anchors),
-        n_known=n_known,
-    )
+    return LinearPart(coef=beta[:-1], intercept=beta[-1], n_known=n_known)
 
 
 @dataclass
