@@ -352,12 +352,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _windows(self, data):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
 
-    def _known(self):
-        """The fitted known-future block (see ``known_future_``)."""
-        if not getattr(self, "known_future_", None):
-            return KnownFuture.none(self.n_features_in_)
-        return KnownFuture.of(self.feature_names_in_, self.known_future_, self.n_features_in_)
-
     def _train(self, windows, y, n_train, units, seed, sources, season):
         """Build, start and train a network; return it, its per-epoch losses and whether the
         linear part alone was kept."""
@@ -515,7 +509,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             highway=self.highway,
             centering=self.centering,
             unroll=should_unroll(self.window, self.batch_size),
-            n_known=self._known().n_known,
+            n_known=KnownFuture.fitted(self).n_known,
         )
 
     def _build(self, units, seed):
@@ -681,7 +675,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             check_windows_3d(X, window, self.n_features_in_)
             return self._windows(X)
         index = time_index(X)
-        X = self._known().arrange(
+        X = KnownFuture.fitted(self).arrange(
             validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         )
         return self._windows(window_context(X, window, self._time.preceding(X, index)))
@@ -765,7 +759,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             levels = check_confidence_levels(confidence_level)
             self._calibration()  # its error before any prediction
         window = int(self.window)
-        known = self._known()
+        known = KnownFuture.fitted(self)
         if known.n_known and not _is_3d(X):
             X = _rows_with_known_future(X, known, targets, self.feature_names_in_)
         if X is None:
@@ -881,7 +875,7 @@ class _LinearStart:
     @classmethod
     def fit(cls, windows, y, n_train, sources, season, estimator):
         n_windows, n_outputs = y.shape
-        n_known = estimator._known().n_known
+        n_known = KnownFuture.fitted(estimator).n_known
         n_past = estimator.n_features_in_ - n_known
         n_inputs = int(estimator.window) * n_past + n_known
         if n_inputs > _linear.MAX_INPUTS:

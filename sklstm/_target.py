@@ -258,6 +258,16 @@ class KnownFuture:
         return cls(list(steps), np.array(others + block, dtype=int), len(block), most)
 
     @classmethod
+    def fitted(cls, estimator):
+        """The block a fitted estimator's X holds (its ``known_future_``; none for a model
+        saved before there were blocks)."""
+        if not getattr(estimator, "known_future_", None):
+            return cls.none(estimator.n_features_in_)
+        return cls.of(
+            estimator.feature_names_in_, estimator.known_future_, estimator.n_features_in_
+        )
+
+    @classmethod
     def none(cls, n_features):
         """No block: X as it is."""
         return cls([], np.arange(n_features), 0, 0)

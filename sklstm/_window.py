@@ -180,11 +180,6 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         self._time = TimeContext.from_rows(known.arrange(X), index, window)
         return self
 
-    def _known(self):
-        if not self.known_future_:
-            return KnownFuture.none(self.n_features_in_)
-        return KnownFuture.of(self.feature_names_in_, self.known_future_, self.n_features_in_)
-
     @property
     def last_window_(self):
         """The last ``window - 1`` fitted rows: history for the rows that continue them."""
@@ -227,7 +222,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         """
         check_is_fitted(self)
         index = time_index(X)
-        known = self._known()
+        known = KnownFuture.fitted(self)
         rows = known.arrange(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
         windows = sliding_windows(rows, int(self.window), self._time.preceding(rows, index))
         if not self.flatten:
@@ -254,7 +249,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
             windows, the block last) otherwise.
         """
         check_is_fitted(self)
-        known = self._known()
+        known = KnownFuture.fitted(self)
         names = np.asarray(_check_feature_names_in(self, input_features), dtype=object)
         names = names[known.order]
         if not self.flatten:
