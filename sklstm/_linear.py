@@ -24,6 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._window import flatten_windows
+
 # Penalties tried, relative to the mean diagonal of the normal equations (inputs are
 # standardised); the largest leaves little more than the anchor itself.
 PENALTIES = np.logspace(-4, 4, 17)
@@ -52,15 +54,9 @@ MAX_INPUTS = 4096
 
 
 def flat_inputs(windows, n_known=0):
-    """The linear part's inputs of a batch of windows, shape (n_windows, n_inputs): every
-    step's features but the last ``n_known``, oldest first, then those ``n_known`` (the
-    known-future block) of the last step."""
-    windows = np.asarray(windows, dtype=np.float64)
-    if not n_known:
-        return windows.reshape(len(windows), -1)
-    n_past = windows.shape[2] - n_known
-    past = windows[:, :, :n_past].reshape(len(windows), -1)
-    return np.hstack([past, windows[:, -1, n_past:]])
+    """The linear part's inputs of a batch of windows, shape (n_windows, n_inputs), in
+    float64: :func:`sklstm._window.flatten_windows`'s layout."""
+    return flatten_windows(np.asarray(windows, dtype=np.float64), n_known)
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,18 @@ from ._time import TimeContext, time_index
 from ._validation import check_n_rows
 
 
+def flatten_windows(windows, n_known=0):
+    """Windows of shape (n, window, n_features) as rows of lagged values: every step's
+    features but the last ``n_known``, oldest first, then those ``n_known`` (the known-future
+    block) of the last step only. The layout of ``SlidingWindowTransformer(flatten=True)``
+    and of the forecaster's linear part, so that both see the same inputs."""
+    if not n_known:
+        return windows.reshape(len(windows), -1)
+    n_past = windows.shape[2] - n_known
+    past = windows[:, :, :n_past].reshape(len(windows), -1)
+    return np.hstack([past, windows[:, -1, n_past:]])
+
+
 def sliding_windows(X, window, history=None):
     """Return the window ending at every row of X, as a read-only view.
 
@@ -227,10 +239,7 @@ class SlidingWindowTransformer(TransformerMixin, BaseEstimator, auto_wrap_output
         windows = sliding_windows(rows, int(self.window), self._time.preceding(rows, index))
         if not self.flatten:
             return windows
-        n_past = rows.shape[1] - known.n_known
-        flat = windows[:, :, :n_past].reshape(len(rows), -1)
-        if known.n_known:
-            flat = np.hstack([flat, rows[:, n_past:]])
+        flat = flatten_windows(windows, known.n_known)
         return _as_container(flat, self, getattr(X, "index", None))
 
     def get_feature_names_out(self, input_features=None):
