@@ -49,6 +49,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
+from scipy.stats import binom
 
 HERE = pathlib.Path(__file__).parent
 sys.path.insert(0, str(HERE))
@@ -63,6 +64,7 @@ COLUMNS = [
     "freq",
     "horizon",
     "n_outputs",
+    "n_test",
     "n_calibration",
     "model",
     "level",
@@ -235,6 +237,7 @@ def run_series(name, models, seed, max_epochs, neural, write, log, dev=False, st
                     "freq": spec.freq,
                     "horizon": data["horizon"],
                     "n_outputs": y_test.shape[1],
+                    "n_test": len(origins),
                     "n_calibration": n_cal,
                     "model": model,
                     "fit_seconds": round(seconds, 3),
@@ -265,7 +268,12 @@ def report(results, run):
         "Per level: the median and the lowest coverage over the series, how many series fall "
         "more than 10 points below nominal, and the geometric means over the series of the "
         "width and the interval score (each divided by persistence's MAE) and of the interval "
-        "score's ratio to ridge_split's on the same series (< 1 is better).",
+        "score's ratio to ridge_split's on the same series (< 1 is better). 'by chance': how "
+        "many series intervals of exactly nominal coverage would leave more than 10 points "
+        "under (expected count), and 'beyond chance': the series more than 10 points under "
+        "where a shortfall that large has a probability below 5 % for such intervals; both "
+        "take test origins one horizon apart as independent draws (closer ones share target "
+        "rows), so n_test // horizon draws per series.",
         "",
     ]
     rows = []
@@ -287,6 +295,7 @@ def report(results, run):
                     "lowest (series)": f"{mine['coverage'].min():.3f} "
                     f"({mine['coverage'].idxmin()})",
                     "> 10 pts under": int((mine["coverage"] < level - 0.10).sum()),
+                    **_chance(mine, level),
                     "width": _geomean(mine["width"]),
                     "interval score": _geomean(mine["interval_score"]),
                     "vs ridge_split": _geomean(vs_ridge) if model != "ridge_split" else "-",
@@ -324,6 +333,21 @@ def report(results, run):
         rows.append(row)
     lines.append(markdown_table(rows, list(rows[0])))
     return "\n".join(lines) + "\n"
+
+
+def _chance(results, level):
+    """The 'by chance' and 'beyond chance' cells of ``results`` (one model, one level)."""
+    if "n_test" not in results:  # written before the column existed
+        return {}
+    draws = np.maximum(results["n_test"] // results["horizon"], 1)
+    short = results["coverage"] < level - 0.10
+    # P(covered draws / draws < level - 0.10) for exactly nominal intervals.
+    chance = binom.cdf(np.ceil(draws * (level - 0.10) - 1e-9) - 1, draws, level)
+    p_value = binom.cdf(np.floor(results["coverage"] * draws + 1e-9), draws, level)
+    return {
+        "by chance": round(float(chance.sum()), 1),
+        "beyond chance": int((short & (p_value < 0.05)).sum()),
+    }
 
 
 def _geomean(values):
