@@ -4,8 +4,9 @@ toward simple forecasts, chosen and averaged on time-ordered folds.
 Plain least squares on ``window * n_features`` inputs overfits short series, and shrinking
 toward zero pulls forecasts of a trending series toward its mean. Shrinking toward an
 *anchor*, a simple forecast, avoids both: zero, persistence, the seasonal naive forecast, the
-seasonal naive plus the last season's change, or an exponentially weighted mean of the
-target's own column (:func:`anchors`). Per output, each anchor's penalty is chosen on
+seasonal naive plus the last season's change, the mean of the window's seasons on the last
+season's level, or an exponentially weighted mean of the target's own column
+(:func:`anchors`). Per output, each anchor's penalty is chosen on
 forward-chaining folds (each validation block comes after all the rows its fit sees), and the
 fits toward the anchors that validate about as well as the best are averaged
 (:func:`select`).
@@ -82,9 +83,13 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     ``y[t]`` the last, for the output ``k`` steps ahead): persistence ``y[t]``; the seasonal
     naive forecast ``y[t + k - m s]``, ``m s`` the first whole number of seasons ``s`` at or
     beyond ``k``; the seasonal change, the seasonal naive plus the last season's change
-    ``y[t] - y[t - s]``; and the exponentially weighted means of the window
-    (``SMOOTHING``), simple exponential smoothing cut to the window. They give the ridge a
-    level, a season, a season on a moving level and a noise-averaging level to shrink toward.
+    ``y[t] - y[t - s]``; the seasonal mean, the values at the target's phase in each of the
+    ``m >= 2`` whole seasons the window holds, averaged, plus the mean of the last season
+    minus the mean of those ``m`` (a classical decomposition's seasonal index on the current
+    level); and the exponentially weighted means of the window (``SMOOTHING``), simple
+    exponential smoothing cut to the window. They give the ridge a level, a season, a season
+    on a moving level, a season averaged over its noise and a noise-averaging level to shrink
+    toward.
 
     Parameters
     ----------
@@ -108,7 +113,7 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     n_outputs = len(sources)
     found = [Anchor("zero", np.zeros((window * n_features, n_outputs)), np.ones(n_outputs, bool))]
     smoothed = {f"smoothed_{alpha:g}": alpha for alpha in SMOOTHING}
-    for name in ("persistence", "seasonal", "seasonal_change", *smoothed):
+    for name in ("persistence", "seasonal", "seasonal_change", "seasonal_mean", *smoothed):
         coef = np.zeros((window * n_features, n_outputs))
         applies = np.zeros(n_outputs, bool)
         for j, source in enumerate(sources):
@@ -137,6 +142,16 @@ def _lag_weights(name, step, window, season, alpha=None):
         weights /= weights.sum()
     elif not season or season > window - 1:
         return None
+    elif name == "seasonal_mean":
+        # The seasons the window holds whole, each read at the target's phase, averaged,
+        # then moved from their mean level to the last season's.
+        first = (-step) % season
+        n_seasons = min((window - 1 - first) // season + 1, window // season)
+        if n_seasons < 2:
+            return None
+        weights[first + season * np.arange(n_seasons)] += 1.0 / n_seasons
+        weights[:season] += 1.0 / season
+        weights[: n_seasons * season] -= 1.0 / (n_seasons * season)
     else:
         weights[(-step) % season] += 1.0
         if name == "seasonal_change":

@@ -134,6 +134,9 @@ def test_anchors_are_the_simple_forecasts_they_name():
         "persistence": y[-1],
         "seasonal": y[-1 - (season - step)],  # y[t + k - s]
         "seasonal_change": y[-1 - (season - step)] + y[-1] - y[-1 - season],
+        # The two whole seasons' values at the target's phase, averaged, moved from the
+        # mean level of those seasons to the last season's.
+        "seasonal_mean": (y[-2] + y[-6]) / 2 + y[-season:].mean() - y[-2 * season :].mean(),
     }
     for alpha in _linear.SMOOTHING:
         weights = alpha * (1 - alpha) ** np.arange(window)
@@ -152,7 +155,7 @@ def test_anchors_are_the_simple_forecasts_they_name():
     # Without a season, or one longer than the window, only the season-free anchors.
     for no_season in (None, window):
         names = [anchor.name for anchor in anchors(no_season)]
-        assert "seasonal" not in names and "seasonal_change" not in names
+        assert not {"seasonal", "seasonal_change", "seasonal_mean"} & set(names)
 
 
 def test_a_tiny_penalty_toward_zero_is_least_squares():
