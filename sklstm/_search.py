@@ -2,6 +2,7 @@
 
 import difflib
 import os
+import time
 import warnings
 from copy import deepcopy
 from numbers import Integral, Real
@@ -33,6 +34,8 @@ _MAX_SEED = 2**31 - 1
 # ("Memory: in this process or in worker processes"), the one with the lower peak.
 _FITS_PER_WORKER = 5
 _FINISHED = (TrialState.COMPLETE, TrialState.PRUNED)
+# Tries to open a database storage whose tables other workers are creating at the same time.
+_SCHEMA_ATTEMPTS = 5
 _STORAGE_FORMS = (
     "None, a database URL (sqlite:///path/to/file.db, postgresql://user:password@host/db, "
     "mysql://user:password@host/db) whose driver is installed, or the path of an Optuna "
@@ -675,6 +678,8 @@ def _journal_storage(path):
 
 
 def _database_storage(url, heartbeat_interval):
+    import sqlalchemy  # Optuna's database layer; only database storages need it
+
     engine_kwargs = None
     if url.startswith("sqlite"):
         # Wait for the file lock instead of failing with "database is locked".
@@ -683,14 +688,24 @@ def _database_storage(url, heartbeat_interval):
     # choose and should not be warned about.
     retry = getattr(optuna.storages, "RetryHeartbeatStaleTrialCallback", None)
     retry = retry or optuna.storages.RetryFailedTrialCallback
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        return optuna.storages.RDBStorage(
-            url,
-            engine_kwargs=engine_kwargs,
-            heartbeat_interval=heartbeat_interval,
-            heartbeat_stale_trial_callback=retry(max_retry=3),
-        )
+    for attempt in range(_SCHEMA_ATTEMPTS):
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
+                return optuna.storages.RDBStorage(
+                    url,
+                    engine_kwargs=engine_kwargs,
+                    heartbeat_interval=heartbeat_interval,
+                    heartbeat_stale_trial_callback=retry(max_retry=3),
+                )
+        except (sqlalchemy.exc.IntegrityError, sqlalchemy.exc.OperationalError) as exc:
+            # Workers started together on a new database all create its tables; all but one
+            # fail on a table or version row that another has just written (optuna#4621).
+            # Once the tables exist, opening succeeds.
+            racing = isinstance(exc, sqlalchemy.exc.IntegrityError) or "already exists" in str(exc)
+            if not racing or attempt == _SCHEMA_ATTEMPTS - 1:
+                raise
+            time.sleep(0.5 * (attempt + 1))
 
 
 def _best_trial(study, cv_results, n_finished):

@@ -20,6 +20,7 @@ import numpy as np
 import optuna
 import pandas as pd
 import pytest
+import sqlalchemy
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 from optuna.trial import TrialState
 from sklearn.base import is_regressor
@@ -330,6 +331,8 @@ def running_trials(storage, fitting=False):
         study = optuna.load_study(study_name="shared", storage=storage)
     except KeyError:
         return []
+    except sqlalchemy.exc.IntegrityError:
+        return []  # the worker is creating the database's tables: as good as no study yet
     running = study.get_trials(deepcopy=False, states=(TrialState.RUNNING,))
     return [t.number for t in running if not fitting or "params" in t.user_attrs]
 
@@ -541,3 +544,30 @@ def test_postgresql_storage_with_two_workers(data, postgres_url, tmp_path):
     assert 3 <= len(trials) <= 4
     assert all(t.state in (TrialState.COMPLETE, TrialState.PRUNED) for t in trials)
     assert search.n_trials_ >= 3
+
+
+def test_a_database_another_worker_is_creating_opens_once_its_tables_exist(
+    data, tmp_path, monkeypatch
+):
+    from sklstm import _search
+
+    calls = []
+
+    class Racing(optuna.storages.RDBStorage):
+        def __init__(self, url, **kwargs):
+            # The first open loses the race to write the schema's version row, as when
+            # workers start together on a new database (optuna#4621); the next finds the
+            # tables written.
+            calls.append(url)
+            if len(calls) == 1:
+                raise sqlalchemy.exc.IntegrityError(
+                    "INSERT INTO alembic_version", {}, Exception("UNIQUE constraint failed")
+                )
+            super().__init__(url, **kwargs)
+
+    monkeypatch.setattr(optuna.storages, "RDBStorage", Racing)
+    monkeypatch.setattr(_search.time, "sleep", lambda seconds: None)
+    storage = f"sqlite:///{tmp_path / 'study.db'}"
+    search = tiny_search(n_trials=1, storage=storage, study_name="shared").fit(*data)
+    assert len(calls) == 2
+    assert search.n_trials_ == 1
