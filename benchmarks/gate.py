@@ -33,7 +33,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from threadpoolctl import threadpool_limits
 
 sys.path.insert(0, str(Path(__file__).parent))
 import suite  # noqa: E402
@@ -88,10 +87,9 @@ class GateOpen(LSTMForecaster):
     """Keeps the LSTM whatever the validation says, records the gains, and can predict with
     its refitted linear part alone."""
 
-    def _train(self, windows, y, n_train, units, seed, sources, season):
-        with threadpool_limits(1, user_api="blas"):
-            self.linear_ = _forecaster._LinearStart.fit(windows, y, n_train, sources, season, self)
-        return super()._train(windows, y, n_train, units, seed, sources, season)
+    def _validation_predictions(self, model, linear, windows, select):
+        self.linear_ = linear  # the fit's own linear part, kept for predicting alone
+        return super()._validation_predictions(model, linear, windows, select)
 
     def _lstm_improves(self, network, alone, y):
         self.gains_ = np.mean((y - alone) ** 2 - (y - network) ** 2, axis=1)
@@ -100,10 +98,7 @@ class GateOpen(LSTMForecaster):
     def _predict_scaled(self, windows):
         if not getattr(self, "alone_", False):
             return super()._predict_scaled(windows)
-        part = self.linear_.every_window
-        return np.concatenate(
-            [part.predict(b) for b in windows.batches(slice(None), batch_size=1024)]
-        )
+        return _forecaster._linear_outputs(self.linear_.every_window, windows, slice(None))
 
 
 def run(name, seed):

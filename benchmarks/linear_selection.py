@@ -69,10 +69,7 @@ class LinearPartAlone(LSTMForecaster):
         return None, {"loss": []}, True, np.empty((0, y.shape[1]))
 
     def _predict_scaled(self, windows):
-        part = self.linear_.every_window
-        return np.concatenate(
-            [part.predict(b) for b in windows.batches(slice(None), batch_size=1024)]
-        )
+        return _forecaster._linear_outputs(self.linear_.every_window, windows, slice(None))
 
 
 @contextlib.contextmanager

@@ -440,9 +440,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         network = _network_outputs(model, windows, select).astype(np.float64)
         if linear is None:
             return network, None
-        batches = windows.batches(select, batch_size=PREDICT_BATCH)
-        alone = np.concatenate([linear.training.predict(batch) for batch in batches])
-        return network, alone.astype(np.float64)
+        return network, _linear_outputs(linear.training, windows, select)
 
     def _lstm_improves(self, network, alone, y):
         """Whether the trained network's loss on the validation windows is lower than the
@@ -926,6 +924,13 @@ class _LinearStart:
         layer = model.get_layer("highway")
         kernel, bias = layer.get_weights()
         layer.set_weights([linear.coef.astype(kernel.dtype), linear.intercept.astype(bias.dtype)])
+
+
+def _linear_outputs(part, windows, select):
+    """A fitted linear part's outputs (float64) for the windows ``select`` picks, batch after
+    batch."""
+    batches = windows.batches(select, batch_size=PREDICT_BATCH)
+    return np.concatenate([part.predict(batch) for batch in batches]).astype(np.float64)
 
 
 def _network_outputs(model, windows, select):
