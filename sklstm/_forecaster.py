@@ -24,7 +24,14 @@ from ._intervals import (
 from ._persistence import InvalidFile, load_keras_model, read_estimator, write_estimator
 from ._sklearn_private import Interval, StrOptions, _fit_context, validate_params
 from ._target import KnownFuture, horizon_layout, target_sources, target_steps, with_known_future
-from ._time import TimeContext, future_index, regular_step, season_length, time_index
+from ._time import (
+    TimeContext,
+    future_index,
+    regular_step,
+    season_length,
+    season_phase,
+    time_index,
+)
 from ._validation import check_n_rows, check_windows_3d, units_per_layer
 from ._window import window_context
 
@@ -124,6 +131,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         "auto" takes every such column whose ``<column>`` is also in X; a list declares them
         (and refuses X without them); None treats them as ordinary columns. A block holding
         a target's own future is refused.
+    seasonal_phase : "auto" or None, default="auto"
+        "auto" gives the linear part and the LSTM's final state the phase of each row in its
+        season, one-hot: the day of the week, the month or quarter of the year, the week of
+        the year or the time of day, read from X's time index when its regular step has a
+        season (a DatetimeIndex or PeriodIndex: 7 days, 5 business days, 52 weeks, 12 months,
+        4 quarters, or a day of hourly and finer rows). The linear part then learns a
+        seasonal profile from every training row, not only from the seasons one window
+        holds. X must then keep its time index when predicting. None reads no phase; so does
+        X without such an index.
 
     Attributes
     ----------
@@ -154,11 +170,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Number of targets.
     known_future_ : list of str
         The columns whose known-future block X holds; empty when it holds none.
+    seasonal_phase_ : int or None
+        Rows per season of the phase the model reads (``seasonal_phase``), or None when it
+        reads none.
     last_window_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
         The last rows seen during :term:`fit`: history for the rows that continue them.
-    x_mean_, x_scale_ : ndarray of shape (n_features_in_,)
-        Per-feature mean and standard deviation of the training rows, with the known-future
-        block (if any) after the other columns.
+    x_mean_, x_scale_ : ndarray of shape (n_features_in_ + (seasonal_phase_ or 0),)
+        Per-feature mean and standard deviation of the training rows: X's columns but the
+        known-future block, the seasonal phase's indicators (if any), then the block (if
+        any).
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Per-target mean and standard deviation of the training targets.
 
@@ -209,6 +229,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         "verbose": ["verbose"],
         "callbacks": [list, None],
         "known_future": [StrOptions({"auto"}), list, tuple, None],
+        "seasonal_phase": [StrOptions({"auto"}), None],
     }
 
     def __init__(
@@ -235,6 +256,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         verbose=0,
         callbacks=None,
         known_future="auto",
+        seasonal_phase="auto",
     ):
         self.window = window
         self.units = units
@@ -257,6 +279,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.verbose = verbose
         self.callbacks = callbacks
         self.known_future = known_future
+        self.seasonal_phase = seasonal_phase
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -302,6 +325,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             rows, n_history = X.reshape(-1, X.shape[2]), 0
             sources, season = None, None
             self.known_future_ = []
+            self.seasonal_phase_ = None
         else:
             index = time_index(X)
             X, y = validate_data(
@@ -314,12 +338,16 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             self.known_future_ = known.columns
             X = known.arrange(X)
             n_past = X.shape[1] - known.n_known
+            step = regular_step(index)
+            season = season_length(step)
+            phase = None if self.seasonal_phase is None else season_phase(index, step)
+            self.seasonal_phase_ = None if phase is None else season
+            X = _with_phase(X, phase, self.seasonal_phase_, n_past)
             # The last full window: the forecast origin, and history for rows that continue it.
             self._time = TimeContext.from_rows(X, index, window)
             # Which input each output is the future of: the linear part may shrink toward it.
             past_names = None if names is None else list(names[known.order[:n_past]])
             sources = target_sources(X[:, :n_past], y, target_names, past_names)
-            season = season_length(self._time.step)
             # The first window - 1 rows lack a full history: they are predicted, never trained on.
             rows, n_history, y = X, window - 1, y[window - 1 :]
         self._target_names = target_names
@@ -347,7 +375,19 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     @property
     def last_window_(self):
         """The last ``window - 1`` fitted rows: history for the rows that continue them."""
-        return self._time.rows[1:]
+        n_past = self._input_layout()[0]
+        return np.delete(self._time.rows[1:], np.s_[n_past : n_past + self._n_phases()], axis=1)
+
+    def _n_phases(self):
+        """Indicator columns of the seasonal phase after X's own (0 when it reads none, or
+        for a model saved before there were any)."""
+        return getattr(self, "seasonal_phase_", None) or 0
+
+    def _input_layout(self):
+        """Features the windows hold at every step, and those read at the last step only
+        (the seasonal phase, then the known-future block)."""
+        n_known = KnownFuture.fitted(self).n_known
+        return self.n_features_in_ - n_known, n_known + self._n_phases()
 
     def _windows(self, data):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
@@ -497,7 +537,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
         return dict(
             window=int(self.window),
-            n_features=self.n_features_in_,
+            n_features=sum(self._input_layout()),
             n_outputs=self.n_outputs_,
             units=units,
             bidirectional=self.bidirectional,
@@ -507,7 +547,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             highway=self.highway,
             centering=self.centering,
             unroll=should_unroll(self.window, self.batch_size),
-            n_known=KnownFuture.fitted(self).n_known,
+            n_known=self._input_layout()[1],
         )
 
     def _build(self, units, seed):
@@ -610,7 +650,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         levels = check_confidence_levels(confidence_level)
         residuals = self._calibration()
-        windows = self._prediction_windows(X)
+        return self._intervals(self._prediction_windows(X), residuals, levels, y)
+
+    def _intervals(self, windows, residuals, levels, y=None):
         observed = None
         if y is not None:
             observed, steps = self._known_targets(y, len(windows))
@@ -669,6 +711,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _prediction_windows(self, X):
         window = int(self.window)
         if _is_3d(X):
+            if self._n_phases():
+                raise ValueError(self._needs_phase("3-D windows carry no time index"))
             X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
             check_windows_3d(X, window, self.n_features_in_)
             return self._windows(X)
@@ -676,7 +720,21 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         X = KnownFuture.fitted(self).arrange(
             validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         )
+        if self._n_phases():
+            phase = None if index is None else season_phase(index, self._time.step)
+            if phase is None:
+                why = "X has no time index" if index is None else "X's index holds no dates"
+                raise ValueError(self._needs_phase(why))
+            X = _with_phase(X, phase, self._n_phases(), self._input_layout()[0])
         return self._windows(window_context(X, window, self._time.preceding(X, index)))
+
+    def _needs_phase(self, why):
+        return (
+            f"This {type(self).__name__} reads each row's phase in a season of "
+            f"{self._n_phases()} rows from the time index it was fitted with "
+            f"(seasonal_phase='auto'), but {why}. Pass X as a DataFrame or Series with its "
+            "DatetimeIndex or PeriodIndex, or refit with seasonal_phase=None."
+        )
 
     # -- pickling ----------------------------------------------------------------------------
 
@@ -761,9 +819,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if known.n_known and not _is_3d(X):
             X = _rows_with_known_future(X, known, targets, self.feature_names_in_)
         if X is None:
-            X, end, step = self._time.rows[np.newaxis], self._time.end, self._time.step
+            # The last fitted window, as fitted: its known-future block and phase included.
+            windows = self._windows(self._time.rows[np.newaxis])
+            end, step = self._time.end, self._time.step
         elif _is_3d(X):
-            end, step = None, None
+            windows, end, step = self._prediction_windows(X), None, None
         else:
             index = time_index(X)
             if len(X) == 0:
@@ -772,10 +832,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             X = tail if len(X) >= window else X
             end = None if index is None else index[-1:]
             step = self._time.step if self._time.step is not None else regular_step(index)
+            windows = self._prediction_windows(X)
         if levels is None:
-            y_pred = self.predict(X)
+            y_pred = self._predict_rows(windows)
         else:
-            y_pred, y_pis = self.predict_interval(X, confidence_level=levels)
+            y_pred, y_pis = self._intervals(windows, self._calibration(), levels)
             bounds = np.reshape(y_pis, (len(y_pis), self.n_outputs_, 2, len(levels)))[-1]
         last = np.reshape(y_pred, (-1, self.n_outputs_))[-1]
         values = {}
@@ -850,7 +911,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         from ._network import CUSTOM_OBJECTS
 
         estimator.model_ = load_keras_model(saved.model_bytes, CUSTOM_OBJECTS)
-        expected_in = (None, int(estimator.window), int(getattr(estimator, "n_features_in_", -1)))
+        n_in = sum(estimator._input_layout()) if hasattr(estimator, "n_features_in_") else -1
+        expected_in = (None, int(estimator.window), n_in)
         expected_out = (None, int(getattr(estimator, "n_outputs_", -1)))
         model = estimator.model_
         if tuple(model.input_shape) != expected_in or tuple(model.output_shape) != expected_out:
@@ -873,9 +935,9 @@ class _LinearStart:
     @classmethod
     def fit(cls, windows, y, n_train, sources, season, estimator):
         n_windows, n_outputs = y.shape
+        n_past, n_last = estimator._input_layout()
         n_known = KnownFuture.fitted(estimator).n_known
-        n_past = estimator.n_features_in_ - n_known
-        n_inputs = int(estimator.window) * n_past + n_known
+        n_inputs = int(estimator.window) * n_past + n_last
         if n_inputs > _linear.MAX_INPUTS:
             return None
         candidates = _linear.anchors(
@@ -893,27 +955,28 @@ class _LinearStart:
 
         def normal(index):
             batches = windows.batches(index, y, batch_size=PREDICT_BATCH)
-            return _linear.Normal.of(batches, n_inputs, n_outputs, n_known)
+            return _linear.Normal.of(batches, n_inputs, n_outputs, n_last)
 
         indices = np.array_split(picked, _linear.N_BLOCKS)
         blocks = [normal(block) for block in indices]
         choice = _linear.select(blocks, candidates, n_known)
-        every_window = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice, n_known)
-        folds = (windows, y, indices, blocks, candidates, choice, n_known)
+        layout = (n_known, n_last)
+        every_window = _linear.fit(sum(blocks[1:], blocks[0]), candidates, choice, *layout)
+        folds = (windows, y, indices, blocks, candidates, choice, layout)
         if n_train == n_windows:
             return cls(every_window, every_window, folds)
-        training = _linear.fit(normal(picked[picked < n_train]), candidates, choice, n_known)
+        training = _linear.fit(normal(picked[picked < n_train]), candidates, choice, *layout)
         return cls(training, every_window, folds)
 
     def fold_residuals(self):
         """Scaled residuals of the chosen linear part on the validation block of each of its
         forward-chaining folds, fitted on the blocks before it: out-of-sample errors over
         most training windows, not only the last ones. None where there are no folds."""
-        windows, y, indices, blocks, candidates, choice, n_known = self._folds
+        windows, y, indices, blocks, candidates, choice, layout = self._folds
         if not _linear.has_folds(blocks):
             return None
         residuals = []
-        for k, part in _linear.fold_fits(blocks, candidates, choice, n_known):
+        for k, part in _linear.fold_fits(blocks, candidates, choice, *layout):
             for batch, targets in windows.batches(indices[k], y, batch_size=PREDICT_BATCH):
                 residuals.append(targets - part.predict(batch))
         # A series of fewer than 10 windows leaves the last blocks empty.
@@ -993,6 +1056,7 @@ _SAVED_FIELDS = (
     "_y_1d",
     "_target_names",
     "known_future_",
+    "seasonal_phase_",
 )
 
 
@@ -1116,6 +1180,15 @@ def _rows_with_known_future(X, known, targets, feature_names):
     return with_known_future(frame, known.columns, known.steps).iloc[: origin + 1][
         list(feature_names)
     ]
+
+
+def _with_phase(X, phase, season, n_past):
+    """X with one indicator column per phase of the season after its first ``n_past``
+    columns, before the known-future block (X itself without a phase)."""
+    if phase is None:
+        return X
+    indicators = np.eye(season, dtype=X.dtype)[phase]
+    return np.hstack([X[:, :n_past], indicators, X[:, n_past:]])
 
 
 def _is_3d(X):

@@ -14,11 +14,12 @@ fits toward the anchors that validate about as well as the best are averaged
 Everything is computed from per-block normal equations (Gram matrices), so the windows are
 read once, in batches, and never flattened all at once. Plain NumPy: no Keras here.
 
-With a known-future block (the last ``n_known`` features of every window step, see
-:class:`sklstm._target.KnownFuture`), the inputs are the window's other features at every
-step followed by the block at the window's last row only: :func:`flat_inputs`. The block is
-a few direct drivers beside many redundant lags, so its penalty is lighter: its inputs enter
-the ridge scaled up by ``BLOCK_SCALE``.
+The last ``n_last`` features of every window step are read at the window's last row only
+(:func:`flat_inputs`): the seasonal phase's indicators, then the known-future block (its last
+``n_known``, see :class:`sklstm._target.KnownFuture`). The block is a few direct drivers
+beside many redundant lags, so its penalty is lighter: its inputs enter the ridge scaled up
+by ``BLOCK_SCALE``. The phase is penalised like the lags: with the block's lighter penalty
+it overfitted the short series without a season (docs/accuracy.md).
 """
 
 from dataclasses import dataclass
@@ -54,10 +55,10 @@ BLOCK_SCALE = 16.0
 MAX_INPUTS = 4096
 
 
-def flat_inputs(windows, n_known=0):
+def flat_inputs(windows, n_last=0):
     """The linear part's inputs of a batch of windows, shape (n_windows, n_inputs), in
     float64: :func:`sklstm._window.flatten_windows`'s layout."""
-    return flatten_windows(np.asarray(windows, dtype=np.float64), n_known)
+    return flatten_windows(np.asarray(windows, dtype=np.float64), n_last)
 
 
 @dataclass(frozen=True)
@@ -183,11 +184,11 @@ class LinearPart:
 
     coef: np.ndarray
     intercept: np.ndarray
-    n_known: int = 0
+    n_last: int = 0
 
     def predict(self, windows):
         """The linear part's outputs for a batch of (scaled) windows."""
-        return flat_inputs(windows, self.n_known) @ self.coef + self.intercept
+        return flat_inputs(windows, self.n_last) @ self.coef + self.intercept
 
 
 def select(blocks, anchors, n_known=0, *, combine=True):
@@ -260,18 +261,19 @@ def has_folds(blocks):
     return n_inputs <= MAX_SELECTED_INPUTS and len(blocks) > FIRST_VALIDATION_BLOCK + 1
 
 
-def fold_fits(blocks, anchors, choice, n_known=0):
+def fold_fits(blocks, anchors, choice, n_known=0, n_last=None):
     """Yield ``(k, linear part)``: the chosen linear part fitted on the blocks before each
     validation block ``k`` of the folds (see :func:`has_folds`)."""
     empty = Normal.empty(blocks[0].gram.shape[0] - 1, blocks[0].cross.shape[1])
     for k in range(FIRST_VALIDATION_BLOCK, len(blocks)):
-        yield k, fit(sum(blocks[:k], empty), anchors, choice, n_known)
+        yield k, fit(sum(blocks[:k], empty), anchors, choice, n_known, n_last)
 
 
-def fit(normal, anchors, choice, n_known=0):
+def fit(normal, anchors, choice, n_known=0, n_last=None):
     """Fit the linear part on ``normal`` with the candidates of ``choice`` (a
     :class:`Choice`) averaged per output (``n_known``: the size of the windows' known-future
-    block, see :func:`flat_inputs`)."""
+    block; ``n_last``, by default ``n_known``: the features read at the window's last row,
+    see :func:`flat_inputs`)."""
     n_inputs = normal.gram.shape[0] - 1
     ridge = normal.scaled(n_known, BLOCK_SCALE).ridge()
     beta = np.zeros((n_inputs + 1, len(choice.terms[0][2])))
@@ -280,7 +282,8 @@ def fit(normal, anchors, choice, n_known=0):
         beta += next(ridge.solutions(coef, [penalty])) * weight
     # The block's coefficients, for its inputs as they are rather than scaled.
     beta[n_inputs - n_known : n_inputs] *= BLOCK_SCALE
-    return LinearPart(coef=beta[:-1], intercept=beta[-1], n_known=n_known)
+    n_last = n_known if n_last is None else n_last
+    return LinearPart(coef=beta[:-1], intercept=beta[-1], n_last=n_last)
 
 
 @dataclass
@@ -301,12 +304,12 @@ class Normal:
         )
 
     @classmethod
-    def of(cls, batches, n_inputs, n_outputs, n_known=0):
+    def of(cls, batches, n_inputs, n_outputs, n_last=0):
         """Accumulate over ``(windows, targets)`` batches, so that the flattened windows
         never exist all at once."""
         total = cls.empty(n_inputs, n_outputs)
         for windows, targets in batches:
-            flat = flat_inputs(windows, n_known)
+            flat = flat_inputs(windows, n_last)
             flat = np.hstack([flat, np.ones((len(flat), 1))])
             targets = np.asarray(targets, dtype=np.float64)
             total.gram += flat.T @ flat

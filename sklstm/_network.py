@@ -165,10 +165,11 @@ def build_lstm_network(
     seed : int, default=0
         Seed of every initializer and dropout mask; the network is the same for the same seed.
     n_known : int, default=0
-        The last ``n_known`` features form a known-future block (values of inputs known
-        ahead, see :func:`~sklstm.make_horizon_target`'s ``known``): the LSTM reads the other
-        features; the block, taken at the window's last step, joins the LSTM's final state in
-        a dense layer before the output and the highway's inputs.
+        The last ``n_known`` features are read once, at the window's last step: the
+        seasonal phase's indicators and the known-future block (values of inputs known
+        ahead, see :func:`~sklstm.make_horizon_target`'s ``known``). The LSTM reads the other
+        features; these join the LSTM's final state in a dense layer before the output and
+        the highway's inputs.
 
     Returns
     -------

@@ -81,6 +81,32 @@ def season_length(step):
     return None
 
 
+def season_phase(index, step):
+    """Each row's position in its season (0 .. ``season_length(step) - 1``), read from the
+    calendar so that any stretch of rows gets the same phases: the day of the week for days
+    and business days, the week of the year (the 52nd holds the year's last days) for weeks,
+    the month or the quarter of the year, the time of day for hourly and finer steps.
+
+    Returns None where the step has no season or the index holds no calendar time.
+    """
+    season = season_length(step)
+    if season is None or not isinstance(index, pd.DatetimeIndex | pd.PeriodIndex):
+        return None
+    stamps = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
+    base = step.rule_code.split("-")[0] if step.n == 1 else None
+    if base in ("D", "B"):
+        phase = stamps.dayofweek
+    elif base == "W":
+        phase = np.minimum((stamps.dayofyear - 1) // 7, season - 1)
+    elif base in ("M", "MS", "ME"):
+        phase = stamps.month - 1
+    elif base in ("Q", "QS", "QE"):
+        phase = stamps.quarter - 1
+    else:
+        phase = (stamps - stamps.normalize()) // pd.Timedelta(step)
+    return np.asarray(phase, dtype=int) % season
+
+
 class TimeContext:
     """The last rows an estimator was fitted on, and how new rows relate to them in time.
 

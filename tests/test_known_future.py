@@ -132,7 +132,9 @@ def test_the_block_is_read_once_at_the_last_row_of_the_window(fitted):
     after = model.predict(earlier)
     np.testing.assert_array_equal(np.delete(after, 50, axis=0), np.delete(before, 50, axis=0))
     assert not np.allclose(after[50], before[50])
-    assert model.model_.get_layer("known_future").output.shape == (None, 2 * HORIZON)
+    # The block beside the weekday's indicators (daily rows: seasonal_phase).
+    n_read_once = 2 * HORIZON + model.seasonal_phase_
+    assert model.model_.get_layer("known_future").output.shape == (None, n_read_once)
 
 
 def test_the_targets_own_future_in_X_is_refused(weather):
@@ -292,10 +294,10 @@ def test_the_linear_part_penalises_the_block_less_and_reads_it_unscaled():
     past, block = rng.normal(size=(300, 2)), rng.normal(size=(300, 2))
     windows = np.ascontiguousarray(sliding_windows(np.hstack([past, block]), 4)[3:])
     y = block[3:, :1] - past[3:, 1:] + 0.1 * rng.normal(size=(len(windows), 1))
-    flat = _linear.flat_inputs(windows, n_known=2)
+    flat = _linear.flat_inputs(windows, n_last=2)
     assert flat.shape == (len(windows), 4 * 2 + 2)
     np.testing.assert_array_equal(flat[:, -2:], windows[:, -1, 2:])
-    normal = _linear.Normal.of([(windows, y)], 10, 1, n_known=2)
+    normal = _linear.Normal.of([(windows, y)], 10, 1, n_last=2)
     zero = _linear.anchors([None], window=4, n_features=2, x_scale=np.ones(2), y_scale=np.ones(1))
     part = _linear.fit(normal, zero, _linear.Choice.single([0], [1.0]), n_known=2)
     # The same ridge, written out: the block scaled up, its coefficients scaled back.
