@@ -17,7 +17,10 @@ Variants:
   candidate within one SE whose penalty is at least ``MIN_AVERAGED_PENALTY`` (the second);
 - ``6 anchors, averaged, any penalty``: the same without the penalty floor;
 - ``7 anchors, averaged``: adds the seasonal mean (the seasons the window holds, averaged at
-  the target's phase, on the last season's level); the default.
+  the target's phase, on the last season's level);
+- ``7 anchors, averaged, seasonal phase``: the same with each row's phase in its season as
+  indicator inputs (``seasonal_phase="auto"``, read from the series' time index); the
+  default. The earlier variants run with ``seasonal_phase=None``.
 
 Reproduce the table in docs/accuracy.md ("How the linear part is chosen"), about 4 minutes::
 
@@ -50,12 +53,14 @@ ANCHOR_SETS = {
     3: ("zero", "persistence", "seasonal"),
     6: ("zero", "persistence", "seasonal", "seasonal_change", "smoothed_0.5", "smoothed_0.2"),
 }
+FLOOR = _linear.MIN_AVERAGED_PENALTY
 VARIANTS = {
-    "3 anchors, one pick": dict(anchors=3, combine=False, floor=_linear.MIN_AVERAGED_PENALTY),
-    "6 anchors, one pick": dict(anchors=6, combine=False, floor=_linear.MIN_AVERAGED_PENALTY),
-    "6 anchors, averaged": dict(anchors=6, combine=True, floor=_linear.MIN_AVERAGED_PENALTY),
+    "3 anchors, one pick": dict(anchors=3, combine=False, floor=FLOOR),
+    "6 anchors, one pick": dict(anchors=6, combine=False, floor=FLOOR),
+    "6 anchors, averaged": dict(anchors=6, combine=True, floor=FLOOR),
     "6 anchors, averaged, any penalty": dict(anchors=6, combine=True, floor=0.0),
-    "7 anchors, averaged": dict(anchors=7, combine=True, floor=_linear.MIN_AVERAGED_PENALTY),
+    "7 anchors, averaged": dict(anchors=7, combine=True, floor=FLOOR),
+    "7 anchors, averaged, seasonal phase": dict(anchors=7, combine=True, floor=FLOOR, phase="auto"),
 }
 
 
@@ -73,7 +78,7 @@ class LinearPartAlone(LSTMForecaster):
 
 
 @contextlib.contextmanager
-def variant(anchors, combine, floor):
+def variant(anchors, combine, floor, phase=None):
     saved = _linear.anchors, _linear.select, _linear.MIN_AVERAGED_PENALTY
     names = ANCHOR_SETS.get(anchors)
     if names:
@@ -83,16 +88,18 @@ def variant(anchors, combine, floor):
     _linear.select = lambda *a, **k: saved[1](*a, **k, combine=combine)
     _linear.MIN_AVERAGED_PENALTY = floor
     try:
-        yield
+        yield phase
     finally:
         _linear.anchors, _linear.select, _linear.MIN_AVERAGED_PENALTY = saved
 
 
-def linear_mae(name):
+def linear_mae(name, seasonal_phase):
     """MAE of the linear part alone on the dev split of ``name``."""
     data = suite.prepare(name, dev=True)
     window, n_train, test_start = data["window"], data["n_train"], data["test_start"]
-    model = LinearPartAlone(window=window, early_stopping=False, random_state=0)
+    model = LinearPartAlone(
+        window=window, early_stopping=False, random_state=0, seasonal_phase=seasonal_phase
+    )
     model.fit(data["X"].iloc[:n_train], data["y_frame"].iloc[:n_train])
     context = data["X"].iloc[test_start - (window - 1) :]
     pred = np.asarray(model.predict(context)).reshape(len(context), -1)[window - 1 :]
@@ -112,8 +119,8 @@ def main(argv=None):
     print("|---|" + "---:|" * len(args.variants))
     for name in names:
         for v in args.variants:
-            with variant(**VARIANTS[v]):
-                table[v].append(linear_mae(name) / best[name])
+            with variant(**VARIANTS[v]) as phase:
+                table[v].append(linear_mae(name, phase) / best[name])
         print(f"| {name} | " + " | ".join(f"{table[v][-1]:.3f}" for v in args.variants) + " |")
     rows = {
         "geometric mean": [np.exp(np.mean(np.log(table[v]))) for v in args.variants],

@@ -138,8 +138,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         season (a DatetimeIndex or PeriodIndex: 7 days, 5 business days, 52 weeks, 12 months,
         4 quarters, or a day of hourly and finer rows). The linear part then learns a
         seasonal profile from every training row, not only from the seasons one window
-        holds. X must then keep its time index when predicting. None reads no phase; so does
-        X without such an index.
+        holds. Rows given later without their index take their phases as they take their
+        history (see Notes); 3-D windows cannot be given a phase and are refused. None reads
+        no phase; nor does a model fitted on X without such an index.
 
     Attributes
     ----------
@@ -192,7 +193,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     Rows without ``window - 1`` predecessors (the start of the fitted data, or data that does
     not continue it) repeat their earliest available row as history. With a pandas index,
     continuity is read from the index; with arrays, X continues the fitted data unless its
-    first row equals the first fitted row (an in-sample call). The user guide's "Time
+    first row equals the first fitted row (an in-sample call). The seasonal phase of rows
+    without an index follows the same rule: an in-sample call starts at the first fitted
+    row's phase, other rows at the phase after the last fitted row's. The user guide's "Time
     semantics" page describes the rule with a picture.
 
     Examples
@@ -721,12 +724,25 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         )
         if self._n_phases():
-            phase = None if index is None else season_phase(index, self._time.step)
-            if phase is None:
-                why = "X has no time index" if index is None else "X's index holds no dates"
-                raise ValueError(self._needs_phase(why))
-            X = _with_phase(X, phase, self._n_phases(), self._input_layout()[0])
+            X = _with_phase(X, self._phase_of(X, index), self._n_phases(), self._input_layout()[0])
         return self._windows(window_context(X, window, self._time.preceding(X, index)))
+
+    def _phase_of(self, X, index):
+        """The seasonal phase of each row of X: from its time index, or, for rows without
+        one, by the rule that gives them their history (:meth:`TimeContext.preceding`): the
+        first fitted row's phase onward for an in-sample call, else the phases after the
+        last fitted row's."""
+        if index is not None:
+            phase = season_phase(index, self._time.step)
+            if phase is None:
+                raise ValueError(self._needs_phase("X's index holds no dates"))
+            return phase
+        n_past, season = self._input_layout()[0], self._n_phases()
+        indicators = np.s_[n_past : n_past + season]
+        first, last = self._time.first_row, self._time.rows[-1]
+        in_sample = len(X) and np.array_equal(X[0], np.delete(first, indicators))
+        start = np.argmax(first[indicators]) if in_sample else np.argmax(last[indicators]) + 1
+        return (start + np.arange(len(X))) % season
 
     def _needs_phase(self, why):
         return (

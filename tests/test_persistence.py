@@ -211,6 +211,7 @@ def test_the_file_holds_the_listed_fields_only(fitted):
         "_y_1d",
         "_target_names",
         "known_future_",
+        "seasonal_phase_",
         "_time",
     }
     assert set(state["_time"]["items"]) == {"rows", "index", "step", "first_row"}

@@ -85,12 +85,20 @@ def test_the_phase_does_not_depend_on_where_the_rows_start(monthly):
     np.testing.assert_allclose(model.predict(X.iloc[test]), model.predict(X)[test], rtol=1e-6)
 
 
-def test_rows_without_their_time_index_are_refused_with_the_fix(monthly):
+def test_rows_without_their_index_take_their_phase_as_they_take_their_history(monthly):
+    X, y = monthly
+    model = tiny().fit(X.iloc[:100], y.iloc[:100])
+    # In-sample: from the first fitted row's month; otherwise after the last fitted row's.
+    np.testing.assert_allclose(model.predict(X.iloc[:100].to_numpy()), model.predict(X.iloc[:100]))
+    np.testing.assert_allclose(model.predict(X.iloc[100:].to_numpy()), model.predict(X.iloc[100:]))
+
+
+def test_what_cannot_give_a_phase_is_refused_with_the_fix(monthly):
     X, y = monthly
     model = tiny().fit(X, y)
-    with pytest.raises(ValueError, match="no time index.*seasonal_phase=None"):
-        model.predict(X.to_numpy())
-    with pytest.raises(ValueError, match="3-D windows carry no time index"):
+    with pytest.raises(ValueError, match="3-D windows carry no time index.*seasonal_phase=None"):
         model.predict(np.zeros((3, 2, 1)))
-    unphased = tiny(seasonal_phase=None).fit(X, y)
-    assert unphased.predict(X.to_numpy()).shape == (len(X),)
+    numbered = X.set_axis(pd.Index(np.arange(len(X)) + 0.5))
+    with pytest.raises(ValueError, match="X's index holds no dates"):
+        model.predict(numbered)
+    assert tiny(seasonal_phase=None).fit(X, y).predict(np.zeros((3, 2, 1))).shape == (3, 1)
