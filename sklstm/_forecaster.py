@@ -53,6 +53,10 @@ PREDICT_BATCH = 1024
 # searches do, makes TensorFlow warn about retracing.
 EAGER_PREDICT_WINDOWS = 4 * PREDICT_BATCH
 ACTIVATIONS = ("tanh", "relu", "elu", "selu", "gelu", "sigmoid", "softsign", "linear")
+# The longest season whose phase is read (a day of 5-minute rows): a day of 1-minute rows
+# would add 1,440 indicator columns to every row, more inputs than the linear part chooses
+# its penalties for (_linear.MAX_SELECTED_INPUTS), and a day of seconds 86,400.
+MAX_PHASES = 288
 
 
 class LSTMForecaster(RegressorMixin, BaseEstimator):
@@ -136,7 +140,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         season, one-hot: the day of the week, the month or quarter of the year, the week of
         the year or the time of day, read from X's time index when its regular step has a
         season (a DatetimeIndex or PeriodIndex: 7 days, 5 business days, 52 weeks, 12 months,
-        4 quarters, or a day of hourly and finer rows). The linear part then learns a
+        4 quarters, or a day of hourly to 5-minute rows). The linear part then learns a
         seasonal profile from every training row, not only from the seasons one window
         holds. Rows given later without their index take their phases as they take their
         history (see Notes); 3-D windows cannot be given a phase and are refused. None reads
@@ -343,7 +347,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             n_past = X.shape[1] - known.n_known
             step = regular_step(index)
             season = season_length(step)
-            phase = None if self.seasonal_phase is None else season_phase(index, step)
+            reads_phase = self.seasonal_phase is not None and (season or 0) <= MAX_PHASES
+            phase = season_phase(index, step) if reads_phase else None
             self.seasonal_phase_ = None if phase is None else season
             X = _with_phase(X, phase, self.seasonal_phase_, n_past)
             # The last full window: the forecast origin, and history for rows that continue it.

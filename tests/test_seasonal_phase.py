@@ -41,6 +41,12 @@ def test_there_is_no_phase_without_a_season_or_dates():
     assert season_phase(numbers, regular_step(numbers)) is None
 
 
+def test_seasons_of_more_than_a_day_of_5_minute_rows_are_not_read():
+    index = pd.date_range("2024-01-01", periods=40, freq="min")
+    X = pd.DataFrame({"v": np.sin(np.arange(40.0))}, index=index)
+    assert tiny(early_stopping=False).fit(X, X["v"]).seasonal_phase_ is None
+
+
 @pytest.fixture(scope="module")
 def monthly():
     """A fixed monthly profile (no pattern two rows can reveal) plus noise."""
