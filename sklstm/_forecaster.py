@@ -725,24 +725,25 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             check_windows_3d(X, window, self.n_features_in_)
             return self._windows(X)
         index = time_index(X)
-        X = KnownFuture.fitted(self).arrange(
-            validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
-        )
+        known = KnownFuture.fitted(self)
+        X = known.arrange(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
         if self._n_phases():
-            X = _with_phase(X, self._phase_of(X, index), self._n_phases(), self._input_layout()[0])
+            n_past = X.shape[1] - known.n_known
+            X = _with_phase(X, self._phase_of(X, index, n_past), self._n_phases(), n_past)
         return self._windows(window_context(X, window, self._time.preceding(X, index)))
 
-    def _phase_of(self, X, index):
-        """The seasonal phase of each row of X: from its time index, or, for rows without
-        one, by the rule that gives them their history (:meth:`TimeContext.preceding`): the
-        first fitted row's phase onward for an in-sample call, else the phases after the
-        last fitted row's."""
+    def _phase_of(self, X, index, n_past):
+        """The seasonal phase of each row of X (whose first ``n_past`` columns precede the
+        fitted rows' indicators): from its time index, or, for rows without one, by the rule
+        that gives them their history (:meth:`TimeContext.preceding`): the first fitted
+        row's phase onward for an in-sample call, else the phases after the last fitted
+        row's."""
         if index is not None:
             phase = season_phase(index, self._time.step)
             if phase is None:
                 raise ValueError(self._needs_phase("X's index holds no dates"))
             return phase
-        n_past, season = self._input_layout()[0], self._n_phases()
+        season = self._n_phases()
         indicators = np.s_[n_past : n_past + season]
         first, last = self._time.first_row, self._time.rows[-1]
         in_sample = len(X) and np.array_equal(X[0], np.delete(first, indicators))
@@ -834,7 +835,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         levels = None
         if confidence_level is not None:
             levels = check_confidence_levels(confidence_level)
-            self._calibration()  # its error before any prediction
+            residuals = self._calibration()  # its error before any prediction
         window = int(self.window)
         known = KnownFuture.fitted(self)
         if known.n_known and not _is_3d(X):
@@ -857,7 +858,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if levels is None:
             y_pred = self._predict_rows(windows)
         else:
-            y_pred, y_pis = self._intervals(windows, self._calibration(), levels)
+            y_pred, y_pis = self._intervals(windows, residuals, levels)
             bounds = np.reshape(y_pis, (len(y_pis), self.n_outputs_, 2, len(levels)))[-1]
         last = np.reshape(y_pred, (-1, self.n_outputs_))[-1]
         values = {}

@@ -64,13 +64,18 @@ def regular_step(index):
 _SEASONS = {"D": 7, "B": 5, "W": 52, "M": 12, "MS": 12, "ME": 12, "Q": 4, "QS": 4, "QE": 4}
 
 
+def _calendar_unit(step):
+    """The base of a single step's rule code ("D", "W", "MS", "QE", ...), else None."""
+    return step.rule_code.split("-")[0] if step.n == 1 else None
+
+
 def season_length(step):
     """Rows per season of a regular time step (a pandas offset), or None: a day's worth of
     rows for hourly and finer steps, 7 for days, 52 for weeks, 12 for months, 4 for quarters."""
     if not isinstance(step, pd.offsets.BaseOffset):
         return None
-    if step.n == 1 and step.rule_code.split("-")[0] in _SEASONS:
-        return _SEASONS[step.rule_code.split("-")[0]]
+    if _calendar_unit(step) in _SEASONS:
+        return _SEASONS[_calendar_unit(step)]
     try:
         delta = pd.Timedelta(step)
     except (TypeError, ValueError):
@@ -93,7 +98,7 @@ def season_phase(index, step):
     if season is None or not isinstance(index, pd.DatetimeIndex | pd.PeriodIndex):
         return None
     stamps = index.to_timestamp() if isinstance(index, pd.PeriodIndex) else index
-    base = step.rule_code.split("-")[0] if step.n == 1 else None
+    base = _calendar_unit(step)
     if base in ("D", "B"):
         phase = stamps.dayofweek
     elif base == "W":
