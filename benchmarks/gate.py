@@ -11,7 +11,7 @@ looked at.
 Rules:
 
 - ``always linear`` / ``always network``: the two bounds;
-- ``1 SE``, ``2 SE (default)``: mean gain > 1 or 2 standard errors, the windows taken as
+- ``1 SE (default)``, ``2 SE``: mean gain > 1 or 2 standard errors, the windows taken as
   independent (``LSTMForecaster._lstm_improves``);
 - ``2 SE, h-blocks``: the same on the means of consecutive blocks of ``horizon`` windows
   (batch means): windows ``horizon`` apart share no target row, neighbours share all but
@@ -76,8 +76,8 @@ def hac_two_se(gains, horizon):
 RULES = {
     "always linear": lambda gains, h: False,
     "always network": lambda gains, h: True,
-    "1 SE": se_rule(1),
-    "2 SE (default)": se_rule(2),
+    "1 SE (default)": se_rule(1),
+    "2 SE": se_rule(2),
     "2 SE, h-blocks": lambda gains, h: se_rule(2)(batch_means(gains, h)),
     "2 SE, HAC": hac_two_se,
 }

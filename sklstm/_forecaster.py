@@ -156,7 +156,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         Number of epochs run.
     linear_only_ : bool
         True when the trained network did not lower the validation loss of the linear part
-        alone by more than twice its standard error: the LSTM is left out (its output weights
+        alone by more than its standard error: the LSTM is left out (its output weights
         at zero) and the linear part is refitted on every training window. Always False
         without ``highway`` or ``early_stopping``.
     calibration_residuals_ : ndarray of shape (n_calibration, n_outputs_)
@@ -492,7 +492,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     def _lstm_improves(self, network, alone, y):
         """Whether the trained network's loss on the validation windows is lower than the
-        linear part's by more than twice its standard error (paired over the windows).
+        linear part's by more than its standard error (paired over the windows).
 
         The best epoch was chosen on these windows, which flatters the network; on short
         series a few validation windows cannot tell a real gain from that luck.
@@ -508,7 +508,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         gains = alone - network
         if len(gains) < 2:
             return bool(gains.mean() > 0)
-        return bool(gains.mean() > 2 * gains.std(ddof=1) / np.sqrt(len(gains)))
+        return bool(gains.mean() > gains.std(ddof=1) / np.sqrt(len(gains)))
 
     def _warn_if_off_cudnn(self):
         from ._network import cudnn_blockers, gpu_available
