@@ -97,7 +97,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         own column among the inputs: targets named ``<column>_t+<k>``, as
         :func:`~sklstm.make_horizon_target` names them, or values found in X. The linear part
         is fitted before training and stays fixed; the LSTM learns what it misses, and is
-        left out unless it clearly lowers the validation loss (see ``linear_only_``).
+        left out unless it clearly lowers the validation loss (see ``linear_only_``). The
+        linear part is then refitted on every training window, the validation windows
+        included.
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step ("last") or mean from the LSTM's input, so the LSTM
         models the shape of the recent past and the highway carries its level.
@@ -157,15 +159,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     linear_only_ : bool
         True when the trained network did not lower the validation loss of the linear part
         alone by more than its standard error: the LSTM is left out (its output weights
-        at zero) and the linear part is refitted on every training window. Always False
-        without ``highway`` or ``early_stopping``.
+        at zero). Always False without ``highway`` or ``early_stopping``.
     calibration_residuals_ : ndarray of shape (n_calibration, n_outputs_)
         Residuals ``y - y_pred`` on windows the model did not train on, in time order (the
         last 1,000 at most): what :meth:`predict_interval` makes intervals from. Those of the
-        network on the validation windows; when only the linear part is kept
-        (``linear_only_``), or the validation windows are fewer than 100, those of the linear
-        part on its time-ordered folds, each fitted on the windows before it (which cover
-        most training windows). Empty without ``early_stopping``.
+        network on the validation windows, before its linear part is refitted on them;
+        when only the linear part is kept (``linear_only_``), or the validation windows are
+        fewer than 100, those of the linear part on its time-ordered folds, each fitted on
+        the windows before it (which cover most training windows). Empty without
+        ``early_stopping``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -451,10 +453,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         network, alone = self._validation_predictions(model, linear, windows, val)
         linear_only = alone is not None and not self._lstm_improves(network, alone, y[val])
         if linear_only:
-            # The LSTM's output weights to zero, and the linear part refitted on every window,
-            # the validation windows (the most recent) included.
             head = model.get_layer("lstm_head")
             head.set_weights([np.zeros_like(w) for w in head.get_weights()])
+        if linear is not None:
+            # The linear part refitted on every window, the validation windows (the most
+            # recent) included, whether the LSTM is kept or not: the LSTM learned what the
+            # linear part misses, and the most recent rows move its level the most.
             linear.set_on(model, linear.every_window)
         return (
             model,
@@ -469,7 +473,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _calibration_residuals(validation, linear, linear_only):
         """Scaled residuals of the fitted model on windows it did not train on.
 
-        The validation windows' residuals, unless they are too few for stable bounds (or
+        The validation windows' residuals (of the network as trained, before its linear part
+        is refitted on every window), unless they are too few for stable bounds (or
         only the linear part is kept, which the refit has trained on them) and the linear
         part's folds give more: each fold's part never saw its validation block. When the
         LSTM is kept, it beat the linear part on validation, so its bounds from the linear
