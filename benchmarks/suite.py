@@ -296,8 +296,8 @@ def _linear_part_alone():
 
 def _keep_start_weights():
     """A Keras callback that ends training after its first batch, with the weights it had
-    before that batch: LSTMForecaster's starting network (least-squares highway, LSTM head at
-    zero), i.e. its linear part."""
+    before that batch: LSTMForecaster's starting network (its linear part, the LSTM head at
+    zero)."""
     import keras
 
     class KeepStartWeights(keras.callbacks.Callback):

@@ -223,6 +223,31 @@ class _GateClosed(LSTMForecaster):
         return False
 
 
+class _GateOpen(LSTMForecaster):
+    """Keeps the LSTM whatever the validation windows say."""
+
+    def _lstm_improves(self, network, alone, y):
+        return True
+
+
+def test_a_kept_network_gets_the_refitted_linear_part_but_calibrates_before_the_refit():
+    X, y = _noisy_series(1100)
+    kept, alone = (model(**TINY).fit(X, y) for model in (_GateOpen, _GateClosed))
+    assert not kept.linear_only_ and alone.linear_only_
+    # The same linear part either way: refitted on every window, validation windows included.
+    for a, b in zip(
+        kept.model_.get_layer("highway").get_weights(),
+        alone.model_.get_layer("highway").get_weights(),
+        strict=True,
+    ):
+        np.testing.assert_array_equal(a, b)
+    # The residuals are the network's from before that refit, on windows it never fitted.
+    n_val = round(0.1 * (len(X) - (kept.window - 1)))
+    assert kept.calibration_residuals_.shape == (n_val, 2)
+    last = slice(len(X) - n_val, None)
+    assert not np.allclose(kept.calibration_residuals_, y.iloc[last] - kept.predict(X)[last])
+
+
 def test_a_linear_only_model_calibrates_on_its_forward_chaining_folds():
     # A random walk: only the linear part is kept, and its folds (blocks 2 .. 9 of 10, each
     # fitted on the blocks before) give the residuals.
