@@ -29,8 +29,8 @@ Reproduce ``benchmarks/results/known_future.{csv,md}``::
 Design choices use ``--dev`` (each series' training rows split 80/20 again, the test rows
 never seen), which writes ``known_future_dev.{csv,md}``; ``--block-scale S`` sets the linear
 part's scale of the block (``sklstm._linear.BLOCK_SCALE``, the penalty divided by its square)
-and ``--linear-only`` scores LSTMForecaster's starting network, i.e. its linear part alone
-(the suite's ``lstm_forecaster_linear``)::
+and ``--linear-only`` scores LSTMForecaster's linear part alone (the suite's
+``lstm_forecaster_linear``)::
 
     python benchmarks/known_future.py --dev --series elecdaily --block-scale 1 --out /tmp/s1
 """
@@ -94,17 +94,13 @@ def prepare(name, dev=False):
 
 
 def fit_lstm(data, layout, seed, max_epochs, linear_only=False):
-    from sklstm import LSTMForecaster
-
     window, n_train, test_start = data["window"], data["n_train"], data["test_start"]
     params = {"window": window, "random_state": seed}
-    if linear_only:
-        params["callbacks"] = [suite._keep_start_weights()]
     if layout == "in_window":
         params["known_future"] = None
     if max_epochs:
         params["epochs"] = max_epochs
-    model = LSTMForecaster(**params)
+    model = suite.lstm_forecaster(params, linear_only)
     X, y = data["X"][layout], data["y"]
     start = time.perf_counter()
     model.fit(X.iloc[:n_train], y.iloc[:n_train])

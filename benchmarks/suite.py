@@ -30,9 +30,9 @@ Models
     lstm_forecaster   sklstm.LSTMForecaster(window=window, random_state=seed): the defaults
     lstm_forecaster_linear
                       the same estimator's linear part alone: a callback ends the fit after
-                      one batch with the weights it started from (the LSTM head at zero), and
-                      the gate is closed, so the linear part is refitted on every training
-                      window as when the estimator leaves the LSTM out (one "epoch" recorded)
+                      one batch and the gate is closed, so the LSTM is left out and the
+                      linear part refitted on every training window, as when the estimator
+                      leaves the LSTM out (one "epoch" recorded)
 
 The simple baselines are persistence, seasonal_naive, ridge and ets; the summary compares each
 other model with the best of them on each series (geometric mean of the MAE ratio), and counts
@@ -264,9 +264,7 @@ def fit_lstm_forecaster(data, seed, max_epochs=None, linear_only=False):
     params = {"window": window, "random_state": seed}
     if max_epochs:
         params["epochs"] = min(LSTMForecaster().epochs, max_epochs)
-    if linear_only:
-        params["callbacks"] = [_keep_start_weights()]
-    model = (_linear_part_alone() if linear_only else LSTMForecaster)(**params)
+    model = lstm_forecaster(params, linear_only)
     X, y = data["X"], data["y_frame"]
     start = time.perf_counter()
     model.fit(X.iloc[:n_train], y.iloc[:n_train])
@@ -278,37 +276,31 @@ def fit_lstm_forecaster(data, seed, max_epochs=None, linear_only=False):
     return pred, seconds, model.n_iter_
 
 
-def _linear_part_alone():
-    """LSTMForecaster with the gate closed: it leaves the LSTM out whatever the validation
-    windows say and refits the linear part on every training window (``linear_only_``).
+def lstm_forecaster(params, linear_only=False):
+    """``LSTMForecaster(**params)``, or with ``linear_only`` its linear part alone: a callback
+    ends the fit after its first batch, and the gate is closed, so the LSTM is left out and
+    the linear part refitted on every training window, as when the estimator leaves the LSTM
+    out (``linear_only_``).
 
-    Without closing it, the gate would compare the starting network with the linear part it
+    With the gate open, it would compare the barely trained network with the linear part it
     holds, two forecasts equal but for float32 rounding, and keep either on that noise.
     """
+    import keras
+
     from sklstm import LSTMForecaster
+
+    if not linear_only:
+        return LSTMForecaster(**params)
+
+    class StopAfterFirstBatch(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            self.model.stop_training = True
 
     class LinearPartAlone(LSTMForecaster):
         def _lstm_improves(self, network, alone, y):
             return False
 
-    return LinearPartAlone
-
-
-def _keep_start_weights():
-    """A Keras callback that ends training after its first batch, with the weights it had
-    before that batch: LSTMForecaster's starting network (its linear part, the LSTM head at
-    zero)."""
-    import keras
-
-    class KeepStartWeights(keras.callbacks.Callback):
-        def on_train_begin(self, logs=None):
-            self._start = self.model.get_weights()
-
-        def on_train_batch_end(self, batch, logs=None):
-            self.model.set_weights(self._start)
-            self.model.stop_training = True
-
-    return KeepStartWeights()
+    return LinearPartAlone(**params, callbacks=[StopAfterFirstBatch()])
 
 
 # -- running ----------------------------------------------------------------------------------
