@@ -206,7 +206,20 @@ def report(results, command, seconds, dev):
     per_seed = results[results.model == "lstm"].pivot_table(
         index=["series", "seed"], columns="layout", values="mae"
     )
-    block_wins = (per_seed["block"] < per_seed["past"]).groupby("series").sum()
+    compared = [
+        "No change to report: the run lacks the `past` or the `block` layout."
+        if not gains
+        else markdown_table(pd.DataFrame(gains).set_index(["series", "model", "layout"])),
+        "",
+    ]
+    if {"block", "past"} <= set(per_seed.columns):
+        block_wins = (per_seed["block"] < per_seed["past"]).groupby("series").sum()
+        compared += [
+            "Seeds where `block` beats `past` (LSTMForecaster): "
+            + ", ".join(f"{s} {int(n)}/{len(per_seed.loc[s])}" for s, n in block_wins.items())
+            + ".",
+            "",
+        ]
     text = [
         "<!-- Written by benchmarks/known_future.py; do not edit by hand. -->",
         "",
@@ -221,12 +234,7 @@ def report(results, command, seconds, dev):
         "",
         "## Change of MAE against the same model without future values",
         "",
-        markdown_table(pd.DataFrame(gains).set_index(["series", "model", "layout"])),
-        "",
-        "Seeds where `block` beats `past` (LSTMForecaster): "
-        + ", ".join(f"{s} {int(n)}/{len(per_seed.loc[s])}" for s, n in block_wins.items())
-        + ".",
-        "",
+        *compared,
         "## MAE per series, model and layout",
         "",
         markdown_table(table.set_index(["series", "model", "layout"]), float_format="{:.4g}"),
