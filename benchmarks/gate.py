@@ -28,9 +28,16 @@ and the table beside it; ``--report`` rebuilds the table from the CSV, so rules 
 without refitting. Reproduce (25 minutes on 2 busy cores)::
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/gate.py --seeds 3
+
+``--paired-se`` fits with the linear part chosen by the paired standard error
+(``sklstm._linear.select(..., paired=True)``; ``benchmarks/results/gate_dev_paired_se.md``)::
+
+    TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/gate.py --seeds 3 --paired-se \
+        --out benchmarks/results/gate_dev_paired_se.csv
 """
 
 import argparse
+import functools
 import json
 import sys
 from pathlib import Path
@@ -41,7 +48,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).parent))
 import suite  # noqa: E402
 
-from sklstm import LSTMForecaster, _forecaster  # noqa: E402
+from sklstm import LSTMForecaster, _forecaster, _linear  # noqa: E402
 
 BASELINES = Path(__file__).parent / "results" / "suite_dev_baselines.csv"
 OUT = Path(__file__).parent / "results" / "gate_dev.csv"
@@ -138,7 +145,7 @@ def run(name, seed):
     }
 
 
-def report(fits, best):
+def report(fits, best, command):
     """The markdown table of what each rule scores, from the recorded fits."""
     rules = {rule: (keep, "mae_network") for rule, keep in RULES.items()}
     if "mae_network_refitted" in fits:
@@ -148,8 +155,8 @@ def report(fits, best):
         "<!-- Written by benchmarks/gate.py from gate_dev.csv; do not edit by hand. -->",
         "",
         f"MAE / best simple baseline's MAE on each series' dev split, median over "
-        f"{fits['seed'].nunique()} seeds (`python benchmarks/gate.py --seeds 3`; test rows "
-        "unseen). 'val windows': the validation windows the gate compares on.",
+        f"{fits['seed'].nunique()} seeds (`{command}`; test rows unseen). 'val windows': the "
+        "validation windows the gate compares on.",
         "",
         "| series | val windows | h | " + " | ".join(rules) + " |",
         "|---|---:|---:|" + "---:|" * len(rules),
@@ -184,8 +191,16 @@ def main(argv=None):
     parser.add_argument("--neural-max-rows", type=int, default=9000)
     parser.add_argument("--out", default=str(OUT), help="CSV of the fits; the table beside it")
     parser.add_argument("--report", action="store_true", help="rebuild the table only")
+    parser.add_argument(
+        "--paired-se", action="store_true", help="the linear part by the paired standard error"
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
+    command = f"python benchmarks/gate.py --seeds {args.seeds}" + (
+        f" --paired-se --out {args.out}" if args.paired_se else ""
+    )
+    if args.paired_se:
+        _linear.select = functools.partial(_linear.select, paired=True)
     if not args.report:
         rows = [
             run(name, seed)
@@ -194,7 +209,7 @@ def main(argv=None):
             for seed in range(args.seeds)
         ]
         pd.DataFrame(rows).to_csv(out, index=False)
-    table = report(pd.read_csv(out), best)
+    table = report(pd.read_csv(out), best, command)
     out.with_suffix(".md").write_text(table)
     print(table)
 

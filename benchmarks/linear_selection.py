@@ -20,9 +20,17 @@ Variants:
   the target's phase, on the last season's level);
 - ``7 anchors, averaged, seasonal phase``: the same with each row's phase in its season as
   indicator inputs (``seasonal_phase="auto"``, read from the series' time index); the
-  default. The earlier variants run with ``seasonal_phase=None``.
+  default. The
+  earlier variants run with ``seasonal_phase=None``. All of these take the standard error
+  of the best candidate's own fold errors;
+- ``paired SE``: the same, but a candidate is kept when its fold-by-fold excess over the
+  best averages at most one standard error of that excess (``select(..., paired=True)``;
+  measured, not the default: docs/accuracy.md);
+- ``paired SE, one pick`` and ``paired SE, any penalty``: the paired rule without the
+  averaging, and without the averaging's penalty floor.
 
-Reproduce the table in docs/accuracy.md ("How the linear part is chosen"), about 4 minutes::
+Reproduce ``benchmarks/results/linear_selection.md`` and the table in docs/accuracy.md ("How
+the linear part is chosen"), about 6 minutes::
 
     python benchmarks/linear_selection.py
 
@@ -61,6 +69,9 @@ VARIANTS = {
     "6 anchors, averaged, any penalty": dict(anchors=6, combine=True, floor=0.0),
     "7 anchors, averaged": dict(anchors=7, combine=True, floor=FLOOR),
     "7 anchors, averaged, seasonal phase": dict(anchors=7, combine=True, floor=FLOOR, phase="auto"),
+    "paired SE": dict(anchors=7, combine=True, floor=FLOOR, phase="auto", paired=True),
+    "paired SE, one pick": dict(anchors=7, combine=False, floor=FLOOR, phase="auto", paired=True),
+    "paired SE, any penalty": dict(anchors=7, combine=True, floor=0.0, phase="auto", paired=True),
 }
 
 
@@ -78,14 +89,14 @@ class LinearPartAlone(LSTMForecaster):
 
 
 @contextlib.contextmanager
-def variant(anchors, combine, floor, phase=None):
+def variant(anchors, combine, floor, phase=None, paired=False):
     saved = _linear.anchors, _linear.select, _linear.MIN_AVERAGED_PENALTY
     names = ANCHOR_SETS.get(anchors)
     if names:
         _linear.anchors = lambda *a, **k: [
             anchor for anchor in saved[0](*a, **k) if anchor.name in names
         ]
-    _linear.select = lambda *a, **k: saved[1](*a, **k, combine=combine)
+    _linear.select = lambda *a, **k: saved[1](*a, **k, combine=combine, paired=paired)
     _linear.MIN_AVERAGED_PENALTY = floor
     try:
         yield phase

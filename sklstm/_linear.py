@@ -191,7 +191,7 @@ class LinearPart:
         return flat_inputs(windows, self.n_last) @ self.coef + self.intercept
 
 
-def select(blocks, anchors, n_known=0, *, combine=True):
+def select(blocks, anchors, n_known=0, *, combine=True, paired=False):
     """Choose, per output, the candidates (anchor and penalty) of the linear part from the
     forward-chaining folds of ``blocks`` (a list of :class:`Normal` equations in time order),
     whose last ``n_known`` inputs are a known-future block.
@@ -205,6 +205,12 @@ def select(blocks, anchors, n_known=0, *, combine=True):
     validation windows: the rule keeps their linear part near simple forecasts unless the
     data clearly say otherwise, and averaging forecasts that validate equally well errs less
     than betting on one of them (docs/accuracy.md).
+
+    The standard error is that of the best candidate's fold errors. With ``paired``, it is
+    that of each candidate's fold-by-fold excess over the best, which does not count folds
+    that are hard for every candidate alike: it keeps fewer strongly penalised candidates,
+    which made the linear part alone better on the training rows but not the whole model
+    (docs/accuracy.md), so it is not the default.
 
     Returns a :class:`Choice`.
     """
@@ -223,13 +229,15 @@ def select(blocks, anchors, n_known=0, *, combine=True):
         for a, anchor in enumerate(anchors):
             for p, beta in enumerate(train.solutions(anchor.coefficients(n_inputs), PENALTIES)):
                 errors[f, a, p] = blocks[k].squared_error(beta) / n_valid
-    mean, error_of_mean = errors.mean(axis=0), errors.std(axis=0, ddof=1) / np.sqrt(len(folds))
     # An anchor that does not apply to an output would be the zero anchor again.
     applies = np.array([anchor.applies for anchor in anchors])[:, None, :]
-    mean = np.where(applies, mean, np.inf)
+    mean = np.where(applies, errors.mean(axis=0), np.inf)
     outputs = np.arange(n_outputs)
     best = mean.reshape(-1, n_outputs).argmin(axis=0)
-    kept = mean <= (mean + error_of_mean).reshape(-1, n_outputs)[best, outputs]
+    best_errors = errors.reshape(len(folds), -1, n_outputs)[:, best, outputs]
+    spread = errors - best_errors[:, None, None, :] if paired else best_errors
+    error_of_mean = spread.std(axis=0, ddof=1) / np.sqrt(len(folds))
+    kept = mean <= mean.reshape(-1, n_outputs)[best, outputs] + error_of_mean
     # The one-SE pick: the most penalised kept candidate of any anchor; ties go to the lower
     # error.
     finite = np.where(np.isfinite(mean), mean, 0.0)
