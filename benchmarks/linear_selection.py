@@ -20,14 +20,15 @@ Variants:
   the target's phase, on the last season's level);
 - ``7 anchors, averaged, seasonal phase``: the same with each row's phase in its season as
   indicator inputs (``seasonal_phase="auto"``, read from the series' time index); the
-  default. The
-  earlier variants run with ``seasonal_phase=None``. All of these take the standard error
-  of the best candidate's own fold errors;
+  default before the drift anchor. The earlier variants run with ``seasonal_phase=None``.
+  All of these take the standard error of the best candidate's own fold errors;
 - ``paired SE``: the same, but a candidate is kept when its fold-by-fold excess over the
   best averages at most one standard error of that excess (``select(..., paired=True)``;
   measured, not the default: docs/accuracy.md);
 - ``paired SE, one pick`` and ``paired SE, any penalty``: the paired rule without the
-  averaging, and without the averaging's penalty floor.
+  averaging, and without the averaging's penalty floor;
+- ``8 anchors (drift), averaged, seasonal phase``: adds the drift anchor (the last value
+  plus the window's mean change per row for every step ahead); the default.
 
 Reproduce ``benchmarks/results/linear_selection.md`` and the table in docs/accuracy.md ("How
 the linear part is chosen"), about 6 minutes::
@@ -61,6 +62,7 @@ ANCHOR_SETS = {
     3: ("zero", "persistence", "seasonal"),
     6: ("zero", "persistence", "seasonal", "seasonal_change", "smoothed_0.5", "smoothed_0.2"),
 }
+ANCHOR_SETS[7] = (*ANCHOR_SETS[6], "seasonal_mean")
 FLOOR = _linear.MIN_AVERAGED_PENALTY
 VARIANTS = {
     "3 anchors, one pick": dict(anchors=3, combine=False, floor=FLOOR),
@@ -72,6 +74,9 @@ VARIANTS = {
     "paired SE": dict(anchors=7, combine=True, floor=FLOOR, phase="auto", paired=True),
     "paired SE, one pick": dict(anchors=7, combine=False, floor=FLOOR, phase="auto", paired=True),
     "paired SE, any penalty": dict(anchors=7, combine=True, floor=0.0, phase="auto", paired=True),
+    "8 anchors (drift), averaged, seasonal phase": dict(
+        anchors=8, combine=True, floor=FLOOR, phase="auto"
+    ),
 }
 
 

@@ -5,7 +5,7 @@ Plain least squares on ``window * n_features`` inputs overfits short series, and
 toward zero pulls forecasts of a trending series toward its mean. Shrinking toward an
 *anchor*, a simple forecast, avoids both: zero, persistence, the seasonal naive forecast, the
 seasonal naive plus the last season's change, the mean of the window's seasons on the last
-season's level, or an exponentially weighted mean of the target's own column
+season's level, an exponentially weighted mean of the target's own column, or the drift
 (:func:`anchors`). Per output, each anchor's penalty is chosen on
 forward-chaining folds (each validation block comes after all the rows its fit sees), and the
 fits toward the anchors that validate about as well as the best are averaged
@@ -87,10 +87,11 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     ``y[t] - y[t - s]``; the seasonal mean, the values at the target's phase in each of the
     ``m >= 2`` whole seasons the window holds, averaged, plus the mean of the last season
     minus the mean of those ``m`` (a classical decomposition's seasonal index on the current
-    level); and the exponentially weighted means of the window (``SMOOTHING``), simple
-    exponential smoothing cut to the window. They give the ridge a level, a season, a season
-    on a moving level, a season averaged over its noise and a noise-averaging level to shrink
-    toward.
+    level); the exponentially weighted means of the window (``SMOOTHING``), simple
+    exponential smoothing cut to the window; and the drift ``y[t] + k (y[t] - y[t - w +
+    1]) / (w - 1)`` (``w`` the window), the random walk with drift cut to the window. They
+    give the ridge a level, a season, a season on a moving level, a season averaged over its
+    noise, a noise-averaging level and a trend to shrink toward.
 
     Parameters
     ----------
@@ -114,7 +115,7 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     n_outputs = len(sources)
     found = [Anchor("zero", np.zeros((window * n_features, n_outputs)), np.ones(n_outputs, bool))]
     smoothed = {f"smoothed_{alpha:g}": alpha for alpha in SMOOTHING}
-    for name in ("persistence", "seasonal", "seasonal_change", "seasonal_mean", *smoothed):
+    for name in ("persistence", "seasonal", "seasonal_change", "seasonal_mean", *smoothed, "drift"):
         coef = np.zeros((window * n_features, n_outputs))
         applies = np.zeros(n_outputs, bool)
         for j, source in enumerate(sources):
@@ -138,6 +139,13 @@ def _lag_weights(name, step, window, season, alpha=None):
     weights = np.zeros(window)
     if name == "persistence":
         weights[0] = 1.0
+    elif name == "drift":
+        # The last value plus ``step`` times the mean change per row over the window.
+        if window < 2:
+            return None
+        span = window - 1
+        weights[0] = 1.0 + step / span
+        weights[span] -= step / span
     elif alpha is not None:
         weights = alpha * (1 - alpha) ** np.arange(window)
         weights /= weights.sum()

@@ -141,6 +141,7 @@ def test_anchors_are_the_simple_forecasts_they_name():
     for alpha in _linear.SMOOTHING:
         weights = alpha * (1 - alpha) ** np.arange(window)
         expected[f"smoothed_{alpha:g}"] = weights @ y[::-1] / weights.sum()
+    expected["drift"] = y[-1] + step * (y[-1] - y[0]) / (window - 1)
 
     def anchors(season):
         ones = np.ones(1)
