@@ -152,7 +152,7 @@ def report(fits, best, command):
         rules.update({rule: (keep, "mae_network_refitted") for rule, keep in REFITTED.items()})
     table = {rule: [] for rule in rules}
     lines = [
-        "<!-- Written by benchmarks/gate.py from gate_dev.csv; do not edit by hand. -->",
+        "<!-- Written by benchmarks/gate.py; do not edit by hand. -->",
         "",
         f"MAE / best simple baseline's MAE on each series' dev split, median over "
         f"{fits['seed'].nunique()} seeds (`{command}`; test rows unseen). 'val windows': the "
