@@ -28,7 +28,9 @@ Variants:
 - ``paired SE, one pick`` and ``paired SE, any penalty``: the paired rule without the
   averaging, and without the averaging's penalty floor;
 - ``8 anchors (drift), averaged, seasonal phase``: adds the drift anchor (the last value
-  plus the window's mean change per row for every step ahead); the default.
+  plus the window's mean change per row for every step ahead);
+- ``9 anchors (trend), averaged, seasonal phase``: adds the trend anchor (the least-squares
+  line through the window, continued); the default.
 
 Reproduce ``benchmarks/results/linear_selection.md`` and the table in docs/accuracy.md ("How
 the linear part is chosen"), about 6 minutes::
@@ -63,6 +65,7 @@ ANCHOR_SETS = {
     6: ("zero", "persistence", "seasonal", "seasonal_change", "smoothed_0.5", "smoothed_0.2"),
 }
 ANCHOR_SETS[7] = (*ANCHOR_SETS[6], "seasonal_mean")
+ANCHOR_SETS[8] = (*ANCHOR_SETS[7], "drift")
 FLOOR = _linear.MIN_AVERAGED_PENALTY
 VARIANTS = {
     "3 anchors, one pick": dict(anchors=3, combine=False, floor=FLOOR),
@@ -76,6 +79,9 @@ VARIANTS = {
     "paired SE, any penalty": dict(anchors=7, combine=True, floor=0.0, phase="auto", paired=True),
     "8 anchors (drift), averaged, seasonal phase": dict(
         anchors=8, combine=True, floor=FLOOR, phase="auto"
+    ),
+    "9 anchors (trend), averaged, seasonal phase": dict(
+        anchors=9, combine=True, floor=FLOOR, phase="auto"
     ),
 }
 

@@ -90,8 +90,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     highway : bool, default=True
         Add a linear part to the output (LSTNet's highway): ridge regressions on the window
         that shrink each output toward a simple forecast (an *anchor*: persistence, the
-        seasonal naive forecast, the seasonal naive plus the last season's change,
-        exponentially weighted means, or zero), with each anchor's penalty chosen per output
+        seasonal naive forecast, the seasonal naive plus the last season's change, the mean
+        of the window's seasons, exponentially weighted means, the drift, the window's
+        least-squares trend, or zero), with each anchor's penalty chosen per output
         on time-ordered folds of the training windows, and the fits toward the anchors that
         validate about as well as the best averaged. The anchors but zero need the target's
         own column among the inputs: targets named ``<column>_t+<k>``, as

@@ -5,11 +5,11 @@ Plain least squares on ``window * n_features`` inputs overfits short series, and
 toward zero pulls forecasts of a trending series toward its mean. Shrinking toward an
 *anchor*, a simple forecast, avoids both: zero, persistence, the seasonal naive forecast, the
 seasonal naive plus the last season's change, the mean of the window's seasons on the last
-season's level, an exponentially weighted mean of the target's own column, or the drift
-(:func:`anchors`). Per output, each anchor's penalty is chosen on
-forward-chaining folds (each validation block comes after all the rows its fit sees), and the
-fits toward the anchors that validate about as well as the best are averaged
-(:func:`select`).
+season's level, an exponentially weighted mean of the target's own column, the drift, or
+the least-squares line through the window (:func:`anchors`). Per output, each anchor's
+penalty is chosen on forward-chaining folds (each validation block comes after all the rows
+its fit sees), and the fits toward the anchors that validate about as well as the best are
+averaged (:func:`select`).
 
 Everything is computed from per-block normal equations (Gram matrices), so the windows are
 read once, in batches, and never flattened all at once. Plain NumPy: no Keras here.
@@ -88,10 +88,12 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     ``m >= 2`` whole seasons the window holds, averaged, plus the mean of the last season
     minus the mean of those ``m`` (a classical decomposition's seasonal index on the current
     level); the exponentially weighted means of the window (``SMOOTHING``), simple
-    exponential smoothing cut to the window; and the drift ``y[t] + k (y[t] - y[t - w +
-    1]) / (w - 1)`` (``w`` the window), the random walk with drift cut to the window. They
+    exponential smoothing cut to the window; the drift ``y[t] + k (y[t] - y[t - w +
+    1]) / (w - 1)`` (``w`` the window), the random walk with drift cut to the window; and
+    the trend, the least-squares line through the window continued ``k`` rows on. They
     give the ridge a level, a season, a season on a moving level, a season averaged over its
-    noise, a noise-averaging level and a trend to shrink toward.
+    noise, a noise-averaging level, a trend from the last value and one averaged over the
+    noise to shrink toward.
 
     Parameters
     ----------
@@ -115,7 +117,15 @@ def anchors(sources, *, window, n_features, x_scale, y_scale, season=None):
     n_outputs = len(sources)
     found = [Anchor("zero", np.zeros((window * n_features, n_outputs)), np.ones(n_outputs, bool))]
     smoothed = {f"smoothed_{alpha:g}": alpha for alpha in SMOOTHING}
-    for name in ("persistence", "seasonal", "seasonal_change", "seasonal_mean", *smoothed, "drift"):
+    for name in (
+        "persistence",
+        "seasonal",
+        "seasonal_change",
+        "seasonal_mean",
+        *smoothed,
+        "drift",
+        "trend",
+    ):
         coef = np.zeros((window * n_features, n_outputs))
         applies = np.zeros(n_outputs, bool)
         for j, source in enumerate(sources):
@@ -146,6 +156,14 @@ def _lag_weights(name, step, window, season, alpha=None):
         span = window - 1
         weights[0] = 1.0 + step / span
         weights[span] -= step / span
+    elif name == "trend":
+        # The least-squares line through the window, ``step`` rows past its last row: a
+        # slope from every row, not two, on a level averaged over the noise.
+        if window < 3:
+            return None
+        time = -np.arange(window, dtype=float)
+        centred = time - time.mean()
+        weights = 1.0 / window + centred * (step - time.mean()) / (centred**2).sum()
     elif alpha is not None:
         weights = alpha * (1 - alpha) ** np.arange(window)
         weights /= weights.sum()

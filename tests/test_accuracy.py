@@ -142,6 +142,8 @@ def test_anchors_are_the_simple_forecasts_they_name():
         weights = alpha * (1 - alpha) ** np.arange(window)
         expected[f"smoothed_{alpha:g}"] = weights @ y[::-1] / weights.sum()
     expected["drift"] = y[-1] + step * (y[-1] - y[0]) / (window - 1)
+    # The least-squares line through the window, continued ``step`` rows on.
+    expected["trend"] = np.polyval(np.polyfit(np.arange(window), y, 1), window - 1 + step)
 
     def anchors(season):
         ones = np.ones(1)
