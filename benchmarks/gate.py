@@ -121,7 +121,8 @@ def run(name, seed):
     """One dev fit: the horizon, the validation gains and the MAE of both forecasts."""
     data = suite.prepare(name, dev=True)
     window, n_train, test_start = data["window"], data["n_train"], data["test_start"]
-    model = GateOpen(window=window, random_state=seed)
+    # The gate alone: without the smoothing the estimator may blend in after it.
+    model = GateOpen(window=window, random_state=seed, fallback=None)
     model.fit(data["X"].iloc[:n_train], data["y_frame"].iloc[:n_train])
     context = data["X"].iloc[test_start - (window - 1) :]
 

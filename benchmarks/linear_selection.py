@@ -93,7 +93,7 @@ class LinearPartAlone(LSTMForecaster):
     def _train(self, windows, y, n_train, units, seed, sources, season):
         with threadpool_limits(1, user_api="blas"):
             self.linear_ = _forecaster._LinearStart.fit(windows, y, n_train, sources, season, self)
-        return None, {"loss": []}, True, np.empty((0, y.shape[1]))
+        return None, {"loss": []}, True, (np.empty(0, int), np.empty((0, y.shape[1])))
 
     def _predict_scaled(self, windows):
         return _forecaster._linear_outputs(self.linear_.every_window, windows, slice(None))

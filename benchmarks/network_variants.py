@@ -79,7 +79,7 @@ def fit(data, seed):
     """One dev fit: the validation predictions (scaled, as the gate sees them) and the test
     forecasts of the linear part, the network and the refitted network."""
     window = data["window"]
-    model = Variants(window=window, random_state=seed)
+    model = Variants(window=window, random_state=seed, fallback=None)
     model.fit(data["X"].iloc[: data["n_train"]], data["y_frame"].iloc[: data["n_train"]])
     context = data["X"].iloc[data["test_start"] - (window - 1) :]
 

@@ -32,7 +32,9 @@ Models
                       the same estimator's linear part alone: a callback ends the fit after
                       one batch and the gate is closed, so the LSTM is left out and the
                       linear part refitted on every training window, as when the estimator
-                      leaves the LSTM out (one "epoch" recorded)
+                      leaves the LSTM out (one "epoch" recorded); the exponential smoothing
+                      it falls back on is blended in as with the LSTM, so that the difference
+                      between the two is the LSTM's
 
 The simple baselines are persistence, seasonal_naive, ridge and ets; the summary compares each
 other model with the best of them on each series (geometric mean of the MAE ratio), and counts

@@ -12,7 +12,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted, validate_data
 from threadpoolctl import threadpool_limits
 
-from . import _linear
+from . import _linear, _smoothing
 from ._batches import Windows, column_stats, standardize, window_dataset
 from ._intervals import (
     MAX_CALIBRATION,
@@ -148,6 +148,17 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         holds. Rows given later without their index take their phases as they take their
         history (see Notes); 3-D windows cannot be given a phase and are refused. None reads
         no phase; nor does a model fitted on X without such an index.
+    fallback : "ets" or None, default="ets"
+        "ets" lets each output whose own column is among the inputs (as for the linear
+        part's anchors) fall back on exponential smoothing of that column: additive
+        Holt-Winters with a damped trend, and the season of the time index where there is
+        one (up to 52 rows). Unlike the window, its level and season carry the whole
+        history, which a short series needs. On the windows the calibration residuals come
+        from, which the model did not train on, each output keeps the model's forecast or
+        averages it with the smoothing's, whichever erred less (``smoothing_share_``). The
+        smoothing's state then runs on through the rows given to ``predict`` as the
+        window's history does; 3-D windows cannot carry it and are refused where it has a
+        share. None never falls back.
 
     Attributes
     ----------
@@ -161,14 +172,17 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         True when the trained network did not lower the validation loss of the linear part
         alone by more than its standard error: the LSTM is left out (its output weights
         at zero). Always False without ``highway`` or ``early_stopping``.
+    smoothing_share_ : ndarray of shape (n_outputs_,)
+        Share of the exponential smoothing in each output's forecast (``fallback``): 0 or
+        0.5. Zeros without ``early_stopping`` (no windows to choose on).
     calibration_residuals_ : ndarray of shape (n_calibration, n_outputs_)
         Residuals ``y - y_pred`` on windows the model did not train on, in time order (the
         last 1,000 at most): what :meth:`predict_interval` makes intervals from. Those of the
         network on the validation windows, before its linear part is refitted on them;
         when only the linear part is kept (``linear_only_``), or the validation windows are
         fewer than 100, those of the linear part on its time-ordered folds, each fitted on
-        the windows before it (which cover most training windows). Empty without
-        ``early_stopping``.
+        the windows before it (which cover most training windows); blended with the
+        smoothing's where it has a share. Empty without ``early_stopping``.
     n_features_in_ : int
         Number of features seen during :term:`fit`.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -240,6 +254,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         "callbacks": [list, None],
         "known_future": [StrOptions({"auto"}), list, tuple, None],
         "seasonal_phase": [StrOptions({"auto"}), None],
+        "fallback": [StrOptions({"ets"}), None],
     }
 
     def __init__(
@@ -267,6 +282,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         callbacks=None,
         known_future="auto",
         seasonal_phase="auto",
+        fallback="ets",
     ):
         self.window = window
         self.units = units
@@ -290,6 +306,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.callbacks = callbacks
         self.known_future = known_future
         self.seasonal_phase = seasonal_phase
+        self.fallback = fallback
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -376,10 +393,24 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         self._warn_if_off_cudnn()
-        self.model_, self.history_, self.linear_only_, residuals = self._train(
+        self.model_, self.history_, self.linear_only_, (calibrated, residuals) = self._train(
             windows, y_scaled, n_train, units, seed, sources, season
         )
         self.n_iter_ = len(self.history_["loss"])
+        self.smoothing_share_ = np.zeros(self.n_outputs_)
+        self._fallback = None
+        if self.fallback == "ets" and any(sources or []) and len(calibrated):
+            # Chosen on the windows the calibration residuals come from, which the model did
+            # not train on: the smoothing's constants fitted on the rows before the
+            # validation windows, its states run over every row.
+            _, early = _smoothing.fit_fallback(X[: n_history + n_train], sources, season, 0)
+            ahead = _smoothing.fallback_forecasts(early, X, 0)[n_history + calibrated]
+            missed = y_scaled[calibrated] - (ahead - self.y_mean_) / self.y_scale_
+            shares = _smoothing.choose_shares(residuals, missed)
+            if shares.any():
+                _, self._fallback = _smoothing.fit_fallback(X, sources, season, window)
+                self.smoothing_share_ = shares
+                residuals = _smoothing.blend(residuals, missed, shares)
         self.calibration_residuals_ = (residuals * self.y_scale_)[-MAX_CALIBRATION:]
         return self
 
@@ -450,7 +481,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
         losses = {key: [float(v) for v in values] for key, values in history.history.items()}
         if n_train == len(y):
-            return model, losses, False, np.empty((0, y.shape[1]))
+            return model, losses, False, (np.empty(0, int), np.empty((0, y.shape[1])))
         network, alone = self._validation_predictions(model, linear, windows, val)
         linear_only = alone is not None and not self._lstm_improves(network, alone, y[val])
         if linear_only:
@@ -466,13 +497,17 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             losses,
             linear_only,
             self._calibration_residuals(
-                y[val] - (alone if linear_only else network), linear, linear_only
+                np.arange(n_train, len(y)),
+                y[val] - (alone if linear_only else network),
+                linear,
+                linear_only,
             ),
         )
 
     @staticmethod
-    def _calibration_residuals(validation, linear, linear_only):
-        """Scaled residuals of the fitted model on windows it did not train on.
+    def _calibration_residuals(validated, validation, linear, linear_only):
+        """Scaled residuals of the fitted model on windows it did not train on, and those
+        windows' indices (``validated``: the validation windows').
 
         The validation windows' residuals (of the network as trained, before its linear part
         is refitted on every window), unless they are too few for stable bounds (or
@@ -482,10 +517,10 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         part's residuals err on the wide side.
         """
         if linear is None or (len(validation) >= MIN_NETWORK_CALIBRATION and not linear_only):
-            return validation
+            return validated, validation
         folds = linear.fold_residuals()
-        if folds is None or (len(folds) <= len(validation) and not linear_only):
-            return validation
+        if folds is None or (len(folds[1]) <= len(validation) and not linear_only):
+            return validated, validation
         return folds
 
     def _validation_predictions(self, model, linear, windows, select):
@@ -595,7 +630,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if confidence_level is not None:
             return self.predict_interval(X, confidence_level=confidence_level)
         check_is_fitted(self)
-        return self._predict_rows(self._prediction_windows(X))
+        return self._predict_rows(*self._prediction_windows(X))
 
     def predict_interval(self, X, y=None, *, confidence_level=0.9):
         """Predict every row of X with lower and upper bounds at the given confidence levels.
@@ -664,13 +699,13 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         check_is_fitted(self)
         levels = check_confidence_levels(confidence_level)
         residuals = self._calibration()
-        return self._intervals(self._prediction_windows(X), residuals, levels, y)
+        return self._intervals(*self._prediction_windows(X), residuals, levels, y)
 
-    def _intervals(self, windows, residuals, levels, y=None):
+    def _intervals(self, windows, smoothed, residuals, levels, y=None):
         observed = None
         if y is not None:
             observed, steps = self._known_targets(y, len(windows))
-        y_pred = self._predict_rows(windows).reshape(len(windows), self.n_outputs_)
+        y_pred = self._predict_rows(windows, smoothed).reshape(len(windows), self.n_outputs_)
         if observed is None:
             widths = split_half_widths(residuals, levels)[np.newaxis]
         else:
@@ -711,12 +746,16 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             )
         return y, np.asarray(steps)
 
-    def _predict_rows(self, windows):
+    def _predict_rows(self, windows, smoothed=None):
+        """Predictions on y's scale: the model's for ``windows``, blended with the
+        exponential smoothing's forecasts ``smoothed`` where it has a share."""
         if len(windows) == 0:
             y_pred = np.empty((0, self.n_outputs_))
         else:
             y_scaled = self._predict_scaled(windows)
             y_pred = y_scaled.astype(np.float64) * self.y_scale_ + self.y_mean_
+            if smoothed is not None:
+                y_pred = _smoothing.blend(y_pred, smoothed, self.smoothing_share_)
         return y_pred.ravel() if self._y_1d else y_pred
 
     def _predict_scaled(self, windows):
@@ -727,16 +766,27 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if _is_3d(X):
             if self._n_phases():
                 raise ValueError(self._needs_phase("3-D windows carry no time index"))
+            if getattr(self, "_fallback", None) is not None:
+                raise ValueError(
+                    f"This {type(self).__name__} forecasts partly by exponential smoothing, "
+                    "whose state runs over every row (smoothing_share_ > 0), but 3-D windows "
+                    "hold only their own rows. Pass X as 2-D rows, or refit with "
+                    "fallback=None."
+                )
             X = check_array(X, allow_nd=True, dtype=[np.float64, np.float32])
             check_windows_3d(X, window, self.n_features_in_)
-            return self._windows(X)
+            return self._windows(X), None
         index = time_index(X)
         known = KnownFuture.fitted(self)
         X = known.arrange(validate_data(self, X, reset=False, dtype=[np.float64, np.float32]))
         if self._n_phases():
             n_past = X.shape[1] - known.n_known
             X = _with_phase(X, self._phase_of(X, index, n_past), self._n_phases(), n_past)
-        return self._windows(window_context(X, window, self._time.preceding(X, index)))
+        preceding = self._time.preceding(X, index)
+        windows = self._windows(window_context(X, window, preceding))
+        if getattr(self, "_fallback", None) is None:
+            return windows, None
+        return windows, _smoothing.fallback_forecasts(self._fallback, X, len(preceding))
 
     def _phase_of(self, X, index, n_past):
         """The seasonal phase of each row of X (whose first ``n_past`` columns precede the
@@ -849,22 +899,27 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if X is None:
             # The last fitted window, as fitted: its known-future block and phase included.
             windows = self._windows(self._time.rows[np.newaxis])
+            smoothed = None
+            if getattr(self, "_fallback", None) is not None:
+                smoothed = _smoothing.kept_forecasts(self._fallback)[-1:]
             end, step = self._time.end, self._time.step
         elif _is_3d(X):
-            windows, end, step = self._prediction_windows(X), None, None
+            (windows, smoothed), end, step = self._prediction_windows(X), None, None
         else:
             index = time_index(X)
             if len(X) == 0:
                 raise ValueError("forecast() needs at least one row of X: its last row.")
-            tail = X.iloc[-window:] if hasattr(X, "iloc") else np.asarray(X)[-window:]
-            X = tail if len(X) >= window else X
             end = None if index is None else index[-1:]
             step = self._time.step if self._time.step is not None else regular_step(index)
-            windows = self._prediction_windows(X)
+            # Every row: the smoothing's state runs over them all; the network needs only
+            # the last row's window.
+            windows, smoothed = self._prediction_windows(X)
+            windows = self._windows(windows.data[-window:])
+            smoothed = None if smoothed is None else smoothed[-1:]
         if levels is None:
-            y_pred = self._predict_rows(windows)
+            y_pred = self._predict_rows(windows, smoothed)
         else:
-            y_pred, y_pis = self._intervals(windows, residuals, levels)
+            y_pred, y_pis = self._intervals(windows, smoothed, residuals, levels)
             bounds = np.reshape(y_pis, (len(y_pis), self.n_outputs_, 2, len(levels)))[-1]
         last = np.reshape(y_pred, (-1, self.n_outputs_))[-1]
         values = {}
@@ -999,16 +1054,20 @@ class _LinearStart:
     def fold_residuals(self):
         """Scaled residuals of the chosen linear part on the validation block of each of its
         forward-chaining folds, fitted on the blocks before it: out-of-sample errors over
-        most training windows, not only the last ones. None where there are no folds."""
+        most training windows, not only the last ones; and those windows' indices. None
+        where there are no folds."""
         windows, y, indices, blocks, candidates, choice, layout = self._folds
         if not _linear.has_folds(blocks):
             return None
-        residuals = []
+        validated, residuals = [], []
         for k, part in _linear.fold_fits(blocks, candidates, choice, *layout):
+            validated.append(indices[k])
             for batch, targets in windows.batches(indices[k], y, batch_size=PREDICT_BATCH):
                 residuals.append(targets - part.predict(batch))
         # A series of fewer than 10 windows leaves the last blocks empty.
-        return np.concatenate(residuals) if residuals else None
+        if not residuals:
+            return None
+        return np.concatenate(validated), np.concatenate(residuals)
 
     @staticmethod
     def set_on(model, linear):
@@ -1085,6 +1144,8 @@ _SAVED_FIELDS = (
     "_target_names",
     "known_future_",
     "seasonal_phase_",
+    "smoothing_share_",
+    "_fallback",
 )
 
 

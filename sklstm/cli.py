@@ -469,6 +469,12 @@ def run_forecast(
                 "The LSTM did not beat its linear part on the validation rows: it is left "
                 "out, and the forecasts are the linear part's."
             )
+        shared = int((model.smoothing_share_ > 0).sum())
+        if shared:
+            print(
+                f"{shared} of {model.n_outputs_} forecast(s) averaged with exponential smoothing "
+                "of the target's own column, which helped on the validation rows."
+            )
     predictions = {"LSTMForecaster": model.predict(X_test)}
     predictions.update(_evaluation.baseline_predictions(X_train, y_train, X_test, window))
     scores = _evaluation.score_table(y_test, predictions, targets)

@@ -116,7 +116,7 @@ def test_same_seed_same_predictions_and_global_state_untouched(data):
     # both are left out in favour of the linear part).
     other = tiny(dropout=0.2, random_state=1).fit(X[:150], y[:150])
     assert not np.allclose(other.model_.weights[0], first_model.model_.weights[0])
-    lstm_only = tiny(dropout=0.2, highway=False)
+    lstm_only = tiny(dropout=0.2, highway=False, fallback=None)
     assert not np.allclose(
         lstm_only.fit(X[:150], y[:150]).predict(X[150:]),
         lstm_only.set_params(random_state=1).fit(X[:150], y[:150]).predict(X[150:]),

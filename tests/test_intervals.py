@@ -269,7 +269,7 @@ class _Folds:
         self.n = n
 
     def fold_residuals(self):
-        return None if self.n is None else np.full((self.n, 1), 2.0)
+        return None if self.n is None else (np.arange(self.n), np.full((self.n, 1), 2.0))
 
 
 @pytest.mark.parametrize(
@@ -284,8 +284,12 @@ class _Folds:
 )
 def test_which_residuals_calibrate(n_validation, n_folds, linear_only, source):
     validation = np.ones((n_validation, 1))
-    chosen = LSTMForecaster._calibration_residuals(validation, _Folds(n_folds), linear_only)
+    validated = np.arange(n_validation)
+    windows, chosen = LSTMForecaster._calibration_residuals(
+        validated, validation, _Folds(n_folds), linear_only
+    )
     assert (chosen is validation) == (source == "validation")
+    assert len(windows) == len(chosen)
 
 
 def test_a_series_of_two_windows_still_fits_and_calibrates():

@@ -212,6 +212,8 @@ def test_the_file_holds_the_listed_fields_only(fitted):
         "_target_names",
         "known_future_",
         "seasonal_phase_",
+        "smoothing_share_",
+        "_fallback",
         "_time",
     }
     assert set(state["_time"]["items"]) == {"rows", "index", "step", "first_row"}

@@ -85,7 +85,8 @@ def test_future_rows_never_change_a_prediction(weather, as_frame):
 
 def test_continuation_uses_fitted_rows_and_in_sample_does_not(weather):
     X, y = (a.to_numpy() for a in weather)
-    model = tiny().fit(X[:150], y[:150])
+    # Compared with 3-D windows, which cannot carry the smoothing's state.
+    model = tiny(fallback=None).fit(X[:150], y[:150])
     windows = sliding_windows(X, WINDOW)
     np.testing.assert_allclose(
         model.predict(X[150:170]), model.predict(windows[150:170]), atol=1e-6
@@ -100,8 +101,8 @@ def test_continuation_uses_fitted_rows_and_in_sample_does_not(weather):
 def test_pandas_index_decides_continuity(weather):
     X, y = weather
     # The LSTM alone: a linear part near persistence would hardly notice which history it got.
-    # No weekday inputs either: 3-D windows cannot carry them.
-    model = tiny(highway=False, seasonal_phase=None).fit(X.iloc[:150], y.iloc[:150])
+    # No weekday inputs or smoothing either: 3-D windows cannot carry them.
+    model = tiny(highway=False, seasonal_phase=None, fallback=None).fit(X.iloc[:150], y.iloc[:150])
     own_windows = sliding_windows(X.to_numpy(), WINDOW)
 
     def isolated(part):
@@ -124,8 +125,10 @@ def test_pandas_index_decides_continuity(weather):
 def test_early_stopping_validates_on_the_last_rows(weather):
     X, y = (a.to_numpy() for a in weather)
     # The LSTM alone: with a linear part, the LSTM may be left out after early stopping and
-    # the linear part refitted on every window, validation rows included.
-    model = tiny(epochs=6, validation_fraction=0.2, patience=2, highway=False).fit(X, y)
+    # the linear part refitted on every window, validation rows included; nor is the
+    # smoothing blended in.
+    model = tiny(epochs=6, validation_fraction=0.2, patience=2, highway=False, fallback=None)
+    model.fit(X, y)
     n_windows = len(X) - WINDOW + 1
     n_val = round(0.2 * n_windows)
     pred = model.predict(X).ravel()[-n_val:]
