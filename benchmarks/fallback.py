@@ -25,7 +25,7 @@ Rules:
   validation windows: the early windows favour the smoothing.
 
 The fits go to ``benchmarks/results/fallback_dev.csv`` and the table beside it; ``--report``
-rebuilds the table from the CSV. Reproduce (about 20 minutes on 2 cores)::
+rebuilds the table from the CSV. Reproduce (about 15 minutes on 2 cores)::
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/fallback.py --seeds 3
 """

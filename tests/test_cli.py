@@ -65,6 +65,27 @@ def test_help_is_fast():
     assert "usage: sklstm forecast" in sklstm("forecast", "--help").stdout
 
 
+def test_forecast_says_where_it_averages_in_the_smoothing(csv, tmp_path):
+    # A monthly season on a wandering level: a window of 4 months holds neither.
+    rng = np.random.default_rng(0)
+    t = np.arange(300)
+    frame = pd.DataFrame(
+        {
+            "date": pd.date_range("2000-01-01", periods=300, freq="MS").strftime("%Y-%m-%d"),
+            "y": np.cumsum(rng.normal(scale=0.2, size=300))
+            + 3 * np.sin(2 * np.pi * t / 12)
+            + rng.normal(size=300),
+        }
+    )
+    result = sklstm(
+        "forecast", csv(frame), "--target", "y", "--horizon", "2", "--window", "4",
+        "--epochs", "2", "--units", "4", "--out", tmp_path / "out",
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert "of 2 forecast(s) averaged with exponential smoothing" in result.stdout
+    assert len(pd.read_csv(tmp_path / "out" / "forecast.csv")) == 2
+
+
 def test_import_loads_no_heavy_library():
     code = (
         "import sys, sklstm, sklstm.cli; sklstm.load; sklstm.plotting; "
