@@ -48,9 +48,7 @@ OUT = Path(__file__).parent / "results" / "fallback_dev.csv"
 
 
 def least_error(model, smooth, shares=(0.0, 0.5, 1.0)):
-    errors = [(((1 - s) * model + s * smooth) ** 2).mean(axis=0) for s in shares]
-    errors = np.where(np.isnan(errors), np.inf, errors)
-    return np.asarray(shares)[np.argmin(errors, axis=0)]
+    return _smoothing.choose_shares(model, smooth, shares)
 
 
 def past_se(k):

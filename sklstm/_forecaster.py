@@ -403,12 +403,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             # Chosen on the windows the calibration residuals come from, which the model did
             # not train on: the smoothing's constants fitted on the rows before the
             # validation windows, its states run over every row.
-            _, early = _smoothing.fit_fallback(X[: n_history + n_train], sources, season, 0)
+            early = _smoothing.fit_fallback(X[: n_history + n_train], sources, season, 0)
             ahead = _smoothing.fallback_forecasts(early, X, 0)[n_history + calibrated]
             missed = y_scaled[calibrated] - (ahead - self.y_mean_) / self.y_scale_
             shares = _smoothing.choose_shares(residuals, missed)
             if shares.any():
-                _, self._fallback = _smoothing.fit_fallback(X, sources, season, window)
+                self._fallback = _smoothing.fit_fallback(X, sources, season, window)
                 self.smoothing_share_ = shares
                 residuals = _smoothing.blend(residuals, missed, shares)
         self.calibration_residuals_ = (residuals * self.y_scale_)[-MAX_CALIBRATION:]

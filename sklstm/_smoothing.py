@@ -156,9 +156,8 @@ SHARES = (0.0, 0.5)
 def fit_fallback(rows, sources, season, n_keep):
     """Smooth each input that an output is the future of, over all of ``rows``.
 
-    Returns the forecasts of every output at every row (NaN for outputs without a source)
-    and the fallback's plain state (see :func:`fallback_forecasts`): the constants of each
-    smoothed column and its states after each of the last ``n_keep`` rows.
+    Returns the fallback's plain state (see :func:`fallback_forecasts`): the constants of
+    each smoothed column and its states after each of the last ``n_keep`` rows.
     """
     features = sorted({source[0] for source in sources if source is not None})
     kept = slice(max(len(rows) - n_keep, 0), None)
@@ -175,7 +174,7 @@ def fit_fallback(rows, sources, season, n_keep):
         "trend": np.array([run.trend[kept] for run in runs]),
         "ring": np.array([run.ring[kept.start :] for run in runs]),
     }
-    return _output_forecasts(runs, state), state
+    return state
 
 
 def fallback_forecasts(state, rows, n_preceding):
@@ -186,24 +185,20 @@ def fallback_forecasts(state, rows, n_preceding):
     runs = []
     for i, feature in enumerate(state["features"]):
         smoothing = Smoothing(*state["constants"][i], season, state["profile"][i])
-        start_state = None
-        if n_preceding:
-            kept = States(state["level"][i], state["trend"][i], state["ring"][i], 0.0, season)
-            start_state = kept.after(n_preceding - 1)
+        start_state = _kept(state, i).after(n_preceding - 1) if n_preceding else None
         runs.append(smoothing.states(rows[:, feature], start_state))
     return _output_forecasts(runs, state)
 
 
 def kept_forecasts(state):
     """Each output's smoothing forecast at each kept row."""
-    season = int(state["season"])
-    runs = [
-        States(level, trend, ring, constants[3], season)
-        for level, trend, ring, constants in zip(
-            state["level"], state["trend"], state["ring"], state["constants"], strict=True
-        )
-    ]
-    return _output_forecasts(runs, state)
+    return _output_forecasts([_kept(state, i) for i in range(len(state["features"]))], state)
+
+
+def _kept(state, i):
+    """The kept states of the ``i``-th smoothed column."""
+    phi, season = state["constants"][i][3], int(state["season"])
+    return States(state["level"][i], state["trend"][i], state["ring"][i], phi, season)
 
 
 def _output_forecasts(runs, state):
@@ -215,17 +210,17 @@ def _output_forecasts(runs, state):
     return pred
 
 
-def choose_shares(model_residuals, smoothing_residuals):
-    """Per output, the share of :data:`SHARES` whose blend of the two forecasts has the least
+def choose_shares(model_residuals, smoothing_residuals, shares=SHARES):
+    """Per output, the share of ``shares`` whose blend of the two forecasts has the least
     squared error on the windows of these residuals (0 where the smoothing has none)."""
     errors = np.array(
         [
             (((1 - share) * model_residuals + share * smoothing_residuals) ** 2).mean(axis=0)
-            for share in SHARES
+            for share in shares
         ]
     )
     errors = np.where(np.isnan(errors), np.inf, errors)
-    return np.asarray(SHARES)[errors.argmin(axis=0)]
+    return np.asarray(shares)[errors.argmin(axis=0)]
 
 
 def blend(model, smoothed, shares):
