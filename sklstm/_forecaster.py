@@ -26,6 +26,7 @@ from ._sklearn_private import Interval, StrOptions, _fit_context, validate_param
 from ._target import KnownFuture, horizon_layout, target_sources, target_steps, with_known_future
 from ._time import (
     TimeContext,
+    detected_season,
     future_index,
     regular_step,
     season_length,
@@ -90,15 +91,15 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     highway : bool, default=True
         Add a linear part to the output (LSTNet's highway): ridge regressions on the window
         that shrink each output toward a simple forecast (an *anchor*: persistence, the
-        seasonal naive forecast, the seasonal naive plus the last season's change, the mean
-        of the window's seasons, exponentially weighted means, the drift, the window's
-        least-squares trend, or zero), with each anchor's penalty chosen per output
-        on time-ordered folds of the training windows, and the fits toward the anchors that
-        validate about as well as the best averaged. The anchors but zero need the target's
-        own column among the inputs: targets named ``<column>_t+<k>``, as
-        :func:`~sklstm.make_horizon_target` names them, or values found in X. The linear part
-        is fitted before training and stays fixed; the LSTM learns what it misses, and is
-        left out unless it clearly lowers the validation loss (see ``linear_only_``). The
+        seasonal naive forecast (the season ``season_``), the seasonal naive plus the last
+        season's change, the mean of the window's seasons, exponentially weighted means, the
+        drift, the window's least-squares trend, or zero), with each anchor's penalty chosen
+        per output on time-ordered folds of the training windows, and the fits toward the
+        anchors that validate about as well as the best averaged. The anchors but zero need
+        the target's own column among the inputs: targets named ``<column>_t+<k>``, as
+        :func:`~sklstm.make_horizon_target` names them, or values found in X. The linear
+        part is fitted before training and stays fixed; the LSTM learns what it misses, and
+        is left out unless it clearly lowers the validation loss (see ``linear_only_``). The
         linear part is then refitted on every training window, the validation windows
         included.
     centering : {"last", "mean"} or None, default="last"
@@ -151,8 +152,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     fallback : "ets" or None, default="ets"
         "ets" lets each output whose own column is among the inputs (as for the linear
         part's anchors) fall back on exponential smoothing of that column: additive
-        Holt-Winters with a damped trend, and the season of the time index where there is
-        one (up to 52 rows). Unlike the window, its level and season carry the whole
+        Holt-Winters with a damped trend, and the season ``season_`` where there is one
+        (up to 52 rows). Unlike the window, its level and season carry the whole
         history, which a short series needs. On the windows the calibration residuals come
         from, which the model did not train on, each output keeps the model's forecast or
         averages it with the smoothing's, whichever erred less (``smoothing_share_``). The
@@ -195,6 +196,13 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     seasonal_phase_ : int or None
         Rows per season of the phase the model reads (``seasonal_phase``), or None when it
         reads none.
+    season_ : int or None
+        Rows per season of the linear part's seasonal anchors and of the smoothing
+        (``fallback``): the season of X's time index where its regular step has one (as for
+        ``seasonal_phase``), else one read from the targets' own columns in the rows before
+        the validation windows (the highest peak, at lags 2 to ``window - 1``, of the
+        autocorrelation of their changes, if above 0.3); None when neither gives one (and
+        for 3-D windows).
     last_window_ : ndarray of shape (min(window - 1, n_rows), n_features_in_)
         The last rows seen during :term:`fit`: history for the rows that continue them.
     x_mean_, x_scale_ : ndarray of shape (n_features_in_ + (seasonal_phase_ or 0),)
@@ -390,6 +398,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         self.n_outputs_ = y.shape[1]
         self.y_mean_, self.y_scale_ = column_stats(y[:n_train])
         y_scaled = standardize(y, self.y_mean_, self.y_scale_)
+        if season is None and any(sources or []):
+            # No calendar season: read one from the targets' own columns, on the rows
+            # before the validation windows (which choose between the model's parts).
+            own = sorted({feature for feature, _ in filter(None, sources)})
+            season = detected_season(X[: n_history + n_train, own], window - 1)
+        self.season_ = season
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         self._warn_if_off_cudnn()
@@ -1144,6 +1158,7 @@ _SAVED_FIELDS = (
     "_target_names",
     "known_future_",
     "seasonal_phase_",
+    "season_",
     "smoothing_share_",
     "_fallback",
 )

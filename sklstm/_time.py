@@ -112,6 +112,58 @@ def season_phase(index, step):
     return np.asarray(phase, dtype=int) % season
 
 
+# The autocorrelation a season read from the values needs: chosen among 0.2 to 0.5 on the
+# suite's dev rows with the time index replaced by row numbers (benchmarks/season_detection.py;
+# 0.2 took a season of 2, 3 or 8 rows where there is none, 0.4 missed the daily cycle of
+# hourly weather).
+MIN_SEASON_AUTOCORRELATION = 0.3
+
+
+def detected_season(columns, max_season, threshold=MIN_SEASON_AUTOCORRELATION):
+    """Rows per season read from the values themselves, for rows whose time index has no
+    calendar season (plain arrays, day numbers, annual steps), or None.
+
+    The season is the highest local peak, at lags 2 to ``max_season``, of the
+    autocorrelation of the columns' first differences (averaged over the columns), when it
+    exceeds ``threshold``; a shorter peak within 10 % of it wins, so that a multiple of the
+    season is not taken for it. Differencing keeps a trend or a wandering level from
+    correlating every lag.
+
+    Parameters
+    ----------
+    columns : ndarray of shape (n_rows, n_columns)
+        Time-ordered values (the targets' own input columns).
+    max_season : int
+        The longest season to look for.
+    threshold : float
+        The least autocorrelation a season needs.
+    """
+    changes = np.diff(np.asarray(columns, dtype=float), axis=0)
+    changes = changes - changes.mean(axis=0)
+    n_rows = len(changes)
+    max_season = min(int(max_season), n_rows // 3)
+    if max_season < 2:
+        return None
+    energy = (changes**2).sum(axis=0)
+    # Constant columns have no season to show.
+    varied = energy > 0
+    if not varied.any():
+        return None
+    changes, energy = changes[:, varied], energy[varied]
+    acf = np.array(
+        [
+            ((changes[: n_rows - lag] * changes[lag:]).sum(axis=0) / energy).mean()
+            for lag in range(max_season + 2)
+        ]
+    )
+    lags = np.arange(2, max_season + 1)
+    peaks = lags[(acf[lags] > acf[lags - 1]) & (acf[lags] >= acf[lags + 1])]
+    peaks = peaks[acf[peaks] > threshold]
+    if not len(peaks):
+        return None
+    return int(peaks[acf[peaks] >= 0.9 * acf[peaks].max()].min())
+
+
 class TimeContext:
     """The last rows an estimator was fitted on, and how new rows relate to them in time.
 

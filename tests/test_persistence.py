@@ -212,6 +212,7 @@ def test_the_file_holds_the_listed_fields_only(fitted):
         "_target_names",
         "known_future_",
         "seasonal_phase_",
+        "season_",
         "smoothing_share_",
         "_fallback",
         "_time",
