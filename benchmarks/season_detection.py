@@ -8,10 +8,8 @@ own columns' first differences instead, when a peak exceeds a threshold.
 
 This script fits each series' dev split (test rows unseen) as given, and once more with its
 time index replaced by row numbers (how a user with NumPy arrays passes it: no calendar, no
-seasonal phase), under each rule: no detection (before); detection with each threshold,
-without the phase indicators; and detection at 0.3 with each row's phase its position in
-the season (row and day numbers count the steps; ``r > 0.3, phase``). Fits that would be
-the same are run once. Scores: MAE over the best simple baseline
+seasonal phase), under each rule: no detection (before), and detection with each threshold.
+Fits whose season would be the same are run once. Scores: MAE over the best simple baseline
 of the same dev split (``benchmarks/results/suite_dev_baselines.csv``), median over seeds.
 
 The fits go to ``benchmarks/results/season_detection_dev.csv`` and the table beside it;
@@ -36,10 +34,7 @@ from sklstm import LSTMForecaster, _forecaster, _time  # noqa: E402
 BASELINES = Path(__file__).parent / "results" / "suite_dev_baselines.csv"
 OUT = Path(__file__).parent / "results" / "season_detection_dev.csv"
 THRESHOLDS = (0.2, 0.3, 0.4, 0.5)
-DETECTED = [f"r > {t}" for t in THRESHOLDS]
-# The default threshold, with each row's phase as its position in the season.
-PHASED = "r > 0.3, phase"
-RULES = ["none", *DETECTED, PHASED]
+RULES = ["none"] + [f"r > {t}" for t in THRESHOLDS]
 
 
 class _Probe(Exception):
@@ -47,14 +42,14 @@ class _Probe(Exception):
 
 
 def _seasons(X, y, window):
-    """The season a fit on (X, y) would read from the values under each rule, or None where
-    it reads none (the time index gave one, or no target's own column is known)."""
+    """The season a fit on (X, y) would use under each rule: None where the fit asks for none
+    (the time index gave one, or no target's own column is known)."""
 
     def probe(columns, max_season):
         raise _Probe(
             {
                 rule: _time.detected_season(columns, max_season, t)
-                for rule, t in zip(DETECTED, THRESHOLDS, strict=True)
+                for rule, t in zip(RULES[1:], THRESHOLDS, strict=True)
             }
         )
 
@@ -62,20 +57,17 @@ def _seasons(X, y, window):
     try:
         LSTMForecaster(window=window, epochs=1).fit(X, y)
     except _Probe as found:
-        seasons = found.args[0]
-        return {"none": None, **seasons, PHASED: seasons["r > 0.3"]}
+        return {"none": None, **found.args[0]}
     finally:
         _forecaster.detected_season = detect
-    return None
+    return dict.fromkeys(RULES)
 
 
-def _fit_predict(X, y, context, window, seed, season, phase):
+def _fit_predict(X, y, context, window, seed, season):
     detect = _forecaster.detected_season
     _forecaster.detected_season = lambda columns, max_season: season
     try:
-        model = LSTMForecaster(
-            window=window, random_state=seed, seasonal_phase="auto" if phase else None
-        ).fit(X, y)
+        model = LSTMForecaster(window=window, random_state=seed).fit(X, y)
     finally:
         _forecaster.detected_season = detect
     pred = np.asarray(model.predict(context)).reshape(len(context), -1)[window - 1 :]
@@ -90,20 +82,17 @@ def run(name, seed):
     rows = []
     for form, X in (("index", data["X"]), ("row numbers", data["X"].reset_index(drop=True))):
         X_train, context = X.iloc[:n_train], X.iloc[test_start - (window - 1) :]
-        y_fit = y_train.set_axis(X_train.index)
-        seasons = _seasons(X_train, y_fit, window)
+        seasons = _seasons(X_train, y_train.set_axis(X_train.index), window)
         scores = {}
         result = {"series": name, "seed": seed, "form": form}
         for rule in RULES:
-            # Where the time index gives the season, every rule is the defaults' fit.
-            if seasons is None:
-                key = (None, True)
-            else:
-                key = (seasons[rule], rule == PHASED and seasons[rule] is not None)
-            if key not in scores:
-                pred, used = _fit_predict(X_train, y_fit, context, window, seed, *key)
-                scores[key] = (suite._mae(y_test, pred), used)
-            result[rule], result[f"{rule} season"] = scores[key]
+            season = seasons[rule]
+            if season not in scores:
+                pred, used = _fit_predict(
+                    X_train, y_train.set_axis(X_train.index), context, window, seed, season
+                )
+                scores[season] = (suite._mae(y_test, pred), used)
+            result[rule], result[f"{rule} season"] = scores[season]
         rows.append(result)
     return rows
 

@@ -144,14 +144,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         season, one-hot: the day of the week, the month or quarter of the year, the week of
         the year or the time of day, read from X's time index when its regular step has a
         season (a DatetimeIndex or PeriodIndex: 7 days, 5 business days, 52 weeks, 12 months,
-        4 quarters, or a day of hourly to 5-minute rows). Where X has no index or a numeric
-        one (row or day numbers), the phase is the row's position in the season read from
-        the values (``season_``), counted in steps from the first fitted row. The linear
-        part then learns a seasonal profile from every training row, not only from the
-        seasons one window holds. Rows given later without their index take their phases as
-        they take their history (see Notes); 3-D windows cannot be given a phase and are
-        refused. None reads no phase; nor does a model fitted on dated rows whose step has
-        no calendar season (years), or on values with no season to read.
+        4 quarters, or a day of hourly to 5-minute rows). The linear part then learns a
+        seasonal profile from every training row, not only from the seasons one window
+        holds. Rows given later without their index take their phases as they take their
+        history (see Notes); 3-D windows cannot be given a phase and are refused. None reads
+        no phase; nor does a model fitted on X without such an index.
     fallback : "ets" or None, default="ets"
         "ets" lets each output whose own column is among the inputs (as for the linear
         part's anchors) fall back on exponential smoothing of that column: additive
@@ -376,28 +373,17 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             self.known_future_ = known.columns
             X = known.arrange(X)
             n_past = X.shape[1] - known.n_known
-            # Which input each output is the future of: the linear part may shrink toward it.
-            past_names = None if names is None else list(names[known.order[:n_past]])
-            sources = target_sources(X[:, :n_past], y, target_names, past_names)
             step = regular_step(index)
             season = season_length(step)
-            phase = season_phase(index, step) if season else None
-            if season is None and any(sources):
-                # No calendar season: read one from the targets' own columns, on the rows
-                # before the validation windows (which choose between the model's parts).
-                own = sorted({feature for feature, _ in filter(None, sources)})
-                n_fit_rows = len(X) - self._n_validation(len(X) - window + 1)
-                season = detected_season(X[:n_fit_rows, own], window - 1)
-                if season and not isinstance(index, pd.DatetimeIndex | pd.PeriodIndex):
-                    # Row or day numbers: a row's phase is its position from the first row.
-                    # (Dated steps without a calendar season, years, have irregular cycles.)
-                    phase = np.arange(len(X)) % season
-            if self.seasonal_phase is None or (season or 0) > MAX_PHASES:
-                phase = None
+            reads_phase = self.seasonal_phase is not None and (season or 0) <= MAX_PHASES
+            phase = season_phase(index, step) if reads_phase else None
             self.seasonal_phase_ = None if phase is None else season
             X = _with_phase(X, phase, self.seasonal_phase_, n_past)
             # The last full window: the forecast origin, and history for rows that continue it.
             self._time = TimeContext.from_rows(X, index, window)
+            # Which input each output is the future of: the linear part may shrink toward it.
+            past_names = None if names is None else list(names[known.order[:n_past]])
+            sources = target_sources(X[:, :n_past], y, target_names, past_names)
             # The first window - 1 rows lack a full history: they are predicted, never trained on.
             rows, n_history, y = X, window - 1, y[window - 1 :]
         self._target_names = target_names
@@ -406,12 +392,17 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         n_windows = len(y)
         self._y_1d = y.ndim == 1
         y = y.reshape(n_windows, -1)
-        n_val = self._n_validation(n_windows)
+        n_val = max(1, round(self.validation_fraction * n_windows)) if self.early_stopping else 0
         check_n_rows(n_windows + n_history, window, n_history + n_val + 1, name)
         n_train = n_windows - n_val
         self.n_outputs_ = y.shape[1]
         self.y_mean_, self.y_scale_ = column_stats(y[:n_train])
         y_scaled = standardize(y, self.y_mean_, self.y_scale_)
+        if season is None and any(sources or []):
+            # No calendar season: read one from the targets' own columns, on the rows
+            # before the validation windows (which choose between the model's parts).
+            own = sorted({feature for feature, _ in filter(None, sources)})
+            season = detected_season(X[: n_history + n_train, own], window - 1)
         self.season_ = season
 
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
@@ -442,10 +433,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         """The last ``window - 1`` fitted rows: history for the rows that continue them."""
         n_past = self._input_layout()[0]
         return np.delete(self._time.rows[1:], np.s_[n_past : n_past + self._n_phases()], axis=1)
-
-    def _n_validation(self, n_windows):
-        """The last windows that early stopping, the gate and the fallback validate on."""
-        return max(1, round(self.validation_fraction * n_windows)) if self.early_stopping else 0
 
     def _n_phases(self):
         """Indicator columns of the seasonal phase after X's own (0 when it reads none, or
@@ -817,12 +804,11 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
     def _phase_of(self, X, index, n_past):
         """The seasonal phase of each row of X (whose first ``n_past`` columns precede the
-        fitted rows' indicators): from its time index's calendar when the fitted one had a
-        calendar season; else from its numbers, counted from the last fitted row's; else,
-        for rows without an index, by the rule that gives them their history
-        (:meth:`TimeContext.preceding`): the first fitted row's phase onward for an
-        in-sample call, else the phases after the last fitted row's."""
-        if index is not None and season_length(self._time.step) is not None:
+        fitted rows' indicators): from its time index, or, for rows without one, by the rule
+        that gives them their history (:meth:`TimeContext.preceding`): the first fitted
+        row's phase onward for an in-sample call, else the phases after the last fitted
+        row's."""
+        if index is not None:
             phase = season_phase(index, self._time.step)
             if phase is None:
                 raise ValueError(self._needs_phase("X's index holds no dates"))
@@ -830,9 +816,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         season = self._n_phases()
         indicators = np.s_[n_past : n_past + season]
         first, last = self._time.first_row, self._time.rows[-1]
-        steps = self._time.steps_after_end(index)
-        if steps is not None:
-            return (np.argmax(last[indicators]) + steps) % season
         in_sample = len(X) and np.array_equal(X[0], np.delete(first, indicators))
         start = np.argmax(first[indicators]) if in_sample else np.argmax(last[indicators]) + 1
         return (start + np.arange(len(X))) % season
@@ -840,9 +823,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _needs_phase(self, why):
         return (
             f"This {type(self).__name__} reads each row's phase in a season of "
-            f"{self._n_phases()} rows (seasonal_phase='auto'), but {why}. Pass X as 2-D rows "
-            "with the kind of time index it was fitted with, or refit with "
-            "seasonal_phase=None."
+            f"{self._n_phases()} rows from the time index it was fitted with "
+            f"(seasonal_phase='auto'), but {why}. Pass X as a DataFrame or Series with its "
+            "DatetimeIndex or PeriodIndex, or refit with seasonal_phase=None."
         )
 
     # -- pickling ----------------------------------------------------------------------------

@@ -9,7 +9,6 @@ forecast: the steps after the last fitted (or given) row.
 """
 
 import re
-from numbers import Number
 
 import numpy as np
 import pandas as pd
@@ -239,18 +238,6 @@ class TimeContext:
         if len(X) and np.array_equal(X[0], self.first_row):
             return none
         return self.rows
-
-    def steps_after_end(self, index):
-        """How many steps after the last fitted row each row of ``index`` lies, when both
-        are numbers on the fitted regular step (day numbers, row numbers), else None."""
-        if self.end is None or index is None or not isinstance(self.step, Number):
-            return None
-        if not _comparable(self.index, index) or isinstance(
-            index, pd.DatetimeIndex | pd.PeriodIndex
-        ):
-            return None
-        steps = (np.asarray(index, dtype=float) - float(self.end[0])) / float(self.step)
-        return steps.astype(int) if np.array_equal(steps, np.round(steps)) else None
 
 
 def _comparable(fitted, new):

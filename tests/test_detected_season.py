@@ -85,21 +85,3 @@ def test_a_season_is_kept_through_save_and_load(tmp_path):
     model = tiny().fit(*frame(seasonal(200, 7)))
     model.save(tmp_path / "model.zip")
     assert sklstm.load(tmp_path / "model.zip").season_ == 7
-
-
-def test_row_numbers_give_each_row_its_position_in_the_season():
-    X, y = frame(seasonal(200, 7))
-    model = tiny(fallback=None).fit(X.iloc[:150], y.iloc[:150])
-    assert model.seasonal_phase_ == 7
-    # Numbers count the steps from the last fitted row, wherever X starts ...
-    late, later = model.predict(X.iloc[150:]), model.predict(X.iloc[163:])
-    np.testing.assert_allclose(late[-20:], later[-20:], rtol=1e-6)
-    # ... and rows without them continue the fitted rows.
-    np.testing.assert_allclose(model.predict(X.iloc[150:].to_numpy()), late, rtol=1e-6)
-    assert tiny(seasonal_phase=None).fit(X, y).seasonal_phase_ is None
-
-
-def test_dated_rows_without_a_calendar_season_get_no_phase():
-    X, y = frame(seasonal(200, 7), pd.period_range("1800", periods=200, freq="Y"))
-    model = tiny().fit(X, y)
-    assert (model.season_, model.seasonal_phase_) == (7, None)
