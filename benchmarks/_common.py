@@ -104,3 +104,40 @@ class ResultRows:
         print(
             f"written {self.out}, {self.out.with_suffix('.json')} and {self.out.with_suffix('.md')}"
         )
+
+
+def dev_rules_main(doc, script, run, report, out, baselines, default_seeds, argv=None):
+    """The command line of a script that scores design rules on the suite's dev splits.
+
+    Fits every series and seed with ``run(name, seed)`` (a list of result rows), saving them
+    to ``out`` as they come, then writes ``report(fits, best, command)`` beside it as
+    Markdown, ``best`` the best simple baseline's MAE per series (from ``baselines``);
+    ``--report`` rebuilds the table from ``out`` alone.
+    """
+    import argparse
+    from pathlib import Path
+
+    import pandas as pd
+    import suite
+
+    best = pd.read_csv(baselines).groupby("series")["mae"].min()
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--series", nargs="+", default=list(best.index), choices=list(best.index))
+    parser.add_argument("--seeds", type=int, default=default_seeds)
+    parser.add_argument("--out", type=Path, default=out)
+    parser.add_argument("--report", action="store_true", help="rebuild the table from --out")
+    args = parser.parse_args(argv)
+    command = f"python benchmarks/{script} --seeds {args.seeds}"
+    if not args.report:
+        names = [name for name in suite.suite_series.NAMES if name in args.series]
+        rows = []
+        for name in names:
+            for seed in range(args.seeds):
+                new = run(name, seed)
+                rows += new
+                print(json.dumps(new), flush=True)
+                pd.DataFrame(rows).to_csv(args.out, index=False)
+    fits = pd.read_csv(args.out)
+    table = report(fits, best, command)
+    args.out.with_suffix(".md").write_text(table)
+    print(table)

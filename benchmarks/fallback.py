@@ -30,8 +30,6 @@ rebuilds the table from the CSV. Reproduce (about 15 minutes on 2 cores)::
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/fallback.py --seeds 3
 """
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -40,6 +38,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 import suite  # noqa: E402
+from _common import dev_rules_main  # noqa: E402
 
 from sklstm import LSTMForecaster, _smoothing  # noqa: E402
 
@@ -145,27 +144,10 @@ def report(fits, best, command):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    baselines = pd.read_csv(BASELINES)
-    best = baselines.groupby("series")["mae"].min()
-    parser.add_argument("--series", nargs="+", default=list(best.index), choices=list(best.index))
-    parser.add_argument("--seeds", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--report", action="store_true", help="rebuild the table from --out")
-    args = parser.parse_args(argv)
-    command = "python benchmarks/fallback.py --seeds " + str(args.seeds)
-    if not args.report:
-        names = [name for name in suite.suite_series.NAMES if name in args.series]
-        rows = []
-        for name in names:
-            for seed in range(args.seeds):
-                rows.append(run(name, seed))
-                print(json.dumps(rows[-1]), flush=True)
-                pd.DataFrame(rows).to_csv(args.out, index=False)
-    fits = pd.read_csv(args.out)
-    table = report(fits, best, command)
-    args.out.with_suffix(".md").write_text(table)
-    print(table)
+    def fits(name, seed):
+        return [run(name, seed)]
+
+    dev_rules_main(__doc__, "fallback.py", fits, report, OUT, BASELINES, 3, argv)
 
 
 if __name__ == "__main__":

@@ -18,8 +18,6 @@ The fits go to ``benchmarks/results/season_detection_dev.csv`` and the table bes
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/season_detection.py --seeds 2
 """
 
-import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -28,6 +26,7 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).parent))
 import suite  # noqa: E402
+from _common import dev_rules_main  # noqa: E402
 
 from sklstm import LSTMForecaster, _forecaster, _time  # noqa: E402
 
@@ -136,27 +135,7 @@ def _season_text(season):
 
 
 def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    baselines = pd.read_csv(BASELINES)
-    best = baselines.groupby("series")["mae"].min()
-    parser.add_argument("--series", nargs="+", default=list(best.index), choices=list(best.index))
-    parser.add_argument("--seeds", type=int, default=2)
-    parser.add_argument("--out", type=Path, default=OUT)
-    parser.add_argument("--report", action="store_true", help="rebuild the table from --out")
-    args = parser.parse_args(argv)
-    command = "python benchmarks/season_detection.py --seeds " + str(args.seeds)
-    if not args.report:
-        names = [name for name in suite.suite_series.NAMES if name in args.series]
-        rows = []
-        for name in names:
-            for seed in range(args.seeds):
-                rows += run(name, seed)
-                print(json.dumps(rows[-2:]), flush=True)
-                pd.DataFrame(rows).to_csv(args.out, index=False)
-    fits = pd.read_csv(args.out)
-    table = report(fits, best, command)
-    args.out.with_suffix(".md").write_text(table)
-    print(table)
+    dev_rules_main(__doc__, "season_detection.py", run, report, OUT, BASELINES, 2, argv)
 
 
 if __name__ == "__main__":
