@@ -36,8 +36,8 @@ def test_the_season_is_taken_rather_than_its_multiples():
     assert detected_season(seasonal(400, 6)[:, None], max_season=30) == 6
 
 
-def test_several_columns_vote_together():
-    columns = np.column_stack([seasonal(200, 7, seed) for seed in range(3)])
+def test_a_constant_column_beside_a_seasonal_one_is_left_out():
+    columns = np.column_stack([seasonal(200, 7), np.ones(200)])
     assert detected_season(columns, max_season=13) == 7
 
 
