@@ -23,7 +23,14 @@ from ._intervals import (
 )
 from ._persistence import InvalidFile, load_keras_model, read_estimator, write_estimator
 from ._sklearn_private import Interval, StrOptions, _fit_context, validate_params
-from ._target import KnownFuture, horizon_layout, target_sources, target_steps, with_known_future
+from ._target import (
+    KnownFuture,
+    horizon_layout,
+    source_features,
+    target_sources,
+    target_steps,
+    with_known_future,
+)
 from ._time import (
     TimeContext,
     detected_season,
@@ -401,7 +408,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         if season is None and any(sources or []):
             # No calendar season: read one from the targets' own columns, on the rows
             # before the validation windows (which choose between the model's parts).
-            own = sorted({feature for feature, _ in filter(None, sources)})
+            own = source_features(sources)
             season = detected_season(X[: n_history + n_train, own], window - 1)
         self.season_ = season
 

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._target import source_features
+
 # The grid: beta and gamma as fractions of alpha and of 1 - alpha, which keeps the
 # recursion stable.
 ALPHAS = (0.02, 0.05, 0.1, 0.2, 0.3, 0.5, 0.7, 0.9)
@@ -159,7 +161,7 @@ def fit_fallback(rows, sources, season, n_keep):
     Returns the fallback's plain state (see :func:`fallback_forecasts`): the constants of
     each smoothed column and its states after each of the last ``n_keep`` rows.
     """
-    features = sorted({source[0] for source in sources if source is not None})
+    features = source_features(sources)
     kept = slice(max(len(rows) - n_keep, 0), None)
     fits = [Smoothing.fit(rows[:, f], season) for f in features]
     runs = [smoothing.states(rows[:, f]) for smoothing, f in zip(fits, features, strict=True)]

@@ -338,6 +338,12 @@ def target_sources(X, y, target_names=None, feature_names=None, max_step=400):
     return sources
 
 
+def source_features(sources):
+    """The distinct columns of X that the outputs are the future of (``target_sources``),
+    in column order."""
+    return sorted({source[0] for source in sources if source is not None})
+
+
 def _matching_column(X, target, max_step):
     """The first ``(feature, step)`` with ``target[t] == X[t + step, feature]`` on every row
     that has both, or None."""
