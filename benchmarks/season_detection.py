@@ -81,15 +81,14 @@ def run(name, seed):
     rows = []
     for form, X in (("index", data["X"]), ("row numbers", data["X"].reset_index(drop=True))):
         X_train, context = X.iloc[:n_train], X.iloc[test_start - (window - 1) :]
-        seasons = _seasons(X_train, y_train.set_axis(X_train.index), window)
+        y_fit = y_train.set_axis(X_train.index)
+        seasons = _seasons(X_train, y_fit, window)
         scores = {}
         result = {"series": name, "seed": seed, "form": form}
         for rule in RULES:
             season = seasons[rule]
             if season not in scores:
-                pred, used = _fit_predict(
-                    X_train, y_train.set_axis(X_train.index), context, window, seed, season
-                )
+                pred, used = _fit_predict(X_train, y_fit, context, window, seed, season)
                 scores[season] = (suite._mae(y_test, pred), used)
             result[rule], result[f"{rule} season"] = scores[season]
         rows.append(result)
