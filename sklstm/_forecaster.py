@@ -480,12 +480,6 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             # would undo its penalty and overfit short series.
             linear.set_on(model, linear.training)
             model.get_layer("highway").trainable = False
-            # The head's steps sized to what the linear part misses: where it misses little
-            # (a smooth or strongly seasonal series), steps sized to the target itself add
-            # more noise than the LSTM can learn.
-            missed = y[:n_train] - _linear_outputs(linear.training, windows, slice(0, n_train))
-            scale = model.get_layer("lstm_scale")
-            scale.set_weights([np.sqrt(np.mean(missed**2, axis=0)).astype(np.float32)])
         model.compile(
             optimizer=build_optimizer(self.optimizer, self.learning_rate),
             loss=_KERAS_LOSSES[self.loss],

@@ -105,30 +105,11 @@ class KnownFutureSplit(layers.Layer):
         return {**super().get_config(), "n_known": self.n_known, "part": self.part}
 
 
-@keras.saving.register_keras_serializable(package="sklstm")
-class OutputScale(layers.Layer):
-    """Multiply each output by a fixed factor, one per output: ones until set, never trained.
-
-    :class:`LSTMForecaster` sets it to the size of what the linear part misses, so that the
-    LSTM head's outputs, and the optimizer's steps on them, are on the scale of what it has to
-    learn rather than of the target itself.
-    """
-
-    def build(self, input_shape):
-        self.scale = self.add_weight(
-            shape=(input_shape[-1],), initializer="ones", trainable=False, name="scale"
-        )
-
-    def call(self, inputs):
-        return inputs * ops.cast(self.scale, inputs.dtype)
-
-
 # The custom layers of sklstm's networks, by their registered names: what loading a saved
 # network may build besides Keras' own layers.
 CUSTOM_OBJECTS = {
     "sklstm>WindowCentering": WindowCentering,
     "sklstm>KnownFutureSplit": KnownFutureSplit,
-    "sklstm>OutputScale": OutputScale,
 }
 
 
@@ -176,8 +157,7 @@ def build_lstm_network(
         Add a linear autoregressive term (a dense layer on the flattened window) to the output,
         as in LSTNet: the network can represent persistence and linear autoregression exactly.
         The LSTM head then starts at zero, and the highway too: :class:`LSTMForecaster` sets
-        it to a validated ridge regression before training, and the head's fixed output
-        scale (layer ``"lstm_scale"``, ones here) to the size of that regression's errors.
+        it to a validated ridge regression before training.
     centering : {"last", "mean"} or None, default="last"
         Subtract each window's last step (or mean) from the LSTM's input.
     unroll : bool, default=False
@@ -263,7 +243,6 @@ def build_lstm_network(
         name="lstm_head",
     )(x)
     if highway:
-        outputs = OutputScale(name="lstm_scale")(outputs)
         flat = layers.Flatten()(past)
         if n_known:
             flat = layers.Concatenate(name="flat_and_future")([flat, future])
