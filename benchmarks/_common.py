@@ -93,12 +93,16 @@ class ResultRows:
             self._writer.writerow(row)
             self._handle.flush()
 
+    def close(self):
+        if self.out is not None:
+            self._handle.close()
+
     def finish(self, run, text):
         """Print the report ``text``; with ``out``, write it and the ``run`` record beside."""
         print("\n" + text)
         if self.out is None:
             return
-        self._handle.close()
+        self.close()
         self.out.with_suffix(".json").write_text(json.dumps(run, indent=2) + "\n")
         self.out.with_suffix(".md").write_text(text)
         print(

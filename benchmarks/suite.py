@@ -38,9 +38,13 @@ Models
 
 The simple baselines are persistence, seasonal_naive, ridge and ets; the summary compares each
 other model with the best of them on each series (geometric mean of the MAE ratio), and counts
-wins, ties (within 1 %) and losses against each.
+wins, ties (within 1 %) and losses against each. Each series' ratios to the best simple
+baseline and to persistence also get 90 % intervals from a circular block bootstrap over its
+test origins (``sampling_intervals``; the ``_sampling.csv`` beside the results): on a series
+with a few dozen test origins, how far the ratio could move with other origins alone.
 
-Reproduce the committed results (benchmarks/results/suite.csv, .json and .md), 40 minutes on
+Reproduce the committed results (benchmarks/results/suite.csv, suite_sampling.csv, .json and
+.md), 40 minutes on
 2 CPU cores (80 when they are shared with other jobs); the neural models run on the series of
 at most 9,000 rows (all but the two longest, which get the baselines only)::
 
@@ -65,6 +69,7 @@ import pathlib
 import sys
 import time
 import warnings
+import zlib
 
 import numpy as np
 import pandas as pd
@@ -82,6 +87,8 @@ BLOG_EPOCHS, BLOG_PATIENCE, VALIDATION_FRACTION = 50, 5, 0.1
 RIDGE_ALPHAS = np.logspace(-4, 4, 17)
 ETS_ESTIMATED_MAX_SEASON = 24  # longer seasons: heuristic initial states (seconds, not minutes)
 TIE = 0.01
+# The sampling error of each series' ratios: a circular block bootstrap over its test origins.
+RESAMPLES, INTERVAL = 2000, 0.9
 COLUMNS = [
     "series",
     "freq",
@@ -96,6 +103,19 @@ COLUMNS = [
     "mae_ratio",
     "fit_seconds",
     "epochs",
+]
+SAMPLING_COLUMNS = [
+    "series",
+    "model",
+    "seed",
+    "n_test",
+    "block",
+    "vs_best",
+    "vs_best_low",
+    "vs_best_high",
+    "vs_persistence",
+    "vs_persistence_low",
+    "vs_persistence_high",
 ]
 
 
@@ -338,7 +358,10 @@ def prepare(name, dev=False):
     }
 
 
-def run_series(name, models, seeds, max_epochs, neural, write, log, dev=False):
+def run_series(name, models, seeds, max_epochs, neural, write, log, dev=False, sampled=None):
+    """Fit and score every model on one series, ``write`` a result row per model and seed
+    and, with ``sampled``, a row of sampling intervals per model that is not a simple
+    baseline (see ``sampling_intervals``)."""
     data = prepare(name, dev)
     spec, horizon, test_start = data["spec"], data["horizon"], data["test_start"]
     origins = np.arange(test_start, data["n_origins"])
@@ -358,6 +381,7 @@ def run_series(name, models, seeds, max_epochs, neural, write, log, dev=False):
         "window": spec.window,
         "horizon": horizon,
     }
+    errors = {}  # model -> [(MAE, seed, error of each test origin)]
     for model in models:
         if model == "seasonal_naive" and not spec.season:
             continue
@@ -383,6 +407,7 @@ def run_series(name, models, seeds, max_epochs, neural, write, log, dev=False):
                 linear = model == "lstm_forecaster_linear"
                 pred, seconds, epochs = fit_lstm_forecaster(data, seed, max_epochs, linear)
             mae = _mae(y_test, pred)
+            errors.setdefault(model, []).append((mae, seed, _origin_errors(y_test, pred)))
             row = dict(
                 base,
                 model=model,
@@ -398,15 +423,81 @@ def run_series(name, models, seeds, max_epochs, neural, write, log, dev=False):
                 f"ratio {mae / naive_mae:.3f}  fit {seconds:.1f}s"
                 + ("" if epochs is None else f"  epochs {epochs}")
             )
+    if sampled is not None:
+        for row in sampling_intervals(errors, horizon, seed=zlib.crc32(name.encode())):
+            sampled({"series": name, **row})
 
 
 def _mae(y_true, y_pred):
+    return float(np.mean(_origin_errors(y_true, y_pred)))
+
+
+def _origin_errors(y_true, y_pred):
+    """The absolute error of each origin, averaged over its steps and targets (their mean is
+    the MAE); infinite where a prediction is not finite."""
     y_true = np.asarray(y_true, dtype=float)
     # Some estimators return (n,) for a single output: never let it broadcast against (n, 1).
     y_pred = np.asarray(y_pred, dtype=float).reshape(y_true.shape)
-    if not np.all(np.isfinite(y_pred)):
-        return math.inf
-    return float(np.mean(np.abs(y_true - y_pred)))
+    errors = np.abs(y_true - y_pred).reshape(len(y_true), -1).mean(axis=1)
+    return np.where(np.isfinite(y_pred).reshape(len(y_true), -1).all(axis=1), errors, math.inf)
+
+
+# -- sampling error ---------------------------------------------------------------------------
+
+
+def block_length(n_origins, horizon):
+    """Consecutive origins per bootstrap block: a horizon (neighbouring origins' targets share
+    ``horizon - 1`` rows), and at least ``n ** (1/3)`` for errors that drift more slowly."""
+    return int(min(n_origins, max(horizon, math.ceil(n_origins ** (1 / 3)))))
+
+
+def resampled_origins(n_origins, block, n_resamples, rng):
+    """Circular block bootstrap: ``n_resamples`` rows of ``n_origins`` origin indices, each
+    made of runs of ``block`` consecutive origins from random starts, wrapping at the end."""
+    n_blocks = math.ceil(n_origins / block)
+    starts = rng.integers(0, n_origins, size=(n_resamples, n_blocks, 1))
+    return ((starts + np.arange(block)) % n_origins).reshape(n_resamples, -1)[:, :n_origins]
+
+
+def sampling_intervals(errors, horizon, seed):
+    """Each model's MAE ratio to the best simple baseline and to persistence, with their
+    ``INTERVAL`` bootstrap intervals over the test origins.
+
+    ``errors`` maps a model to its ``(MAE, seed, errors of each origin)`` fits; a model with
+    seeds is represented by its median one (that of the median MAE, with an odd number of
+    seeds). Every model is resampled on the same origins, and the best simple baseline is
+    picked again in each resample, as the oracle picks it on the test rows.
+    """
+    simple = [m for m in SIMPLE if m in errors]
+    if "persistence" not in simple:
+        return []
+    median = {m: sorted(fits, key=lambda fit: fit[0])[len(fits) // 2] for m, fits in errors.items()}
+    n_origins = len(median["persistence"][2])
+    block = block_length(n_origins, horizon)
+    index = resampled_origins(n_origins, block, RESAMPLES, np.random.default_rng(seed))
+    full = {m: fit[2].mean() for m, fit in median.items()}
+    resampled = {m: fit[2][index].mean(axis=1) for m, fit in median.items()}
+    best = min(full[m] for m in simple)
+    best_resampled = np.min([resampled[m] for m in simple], axis=0)
+    tails = 100 * (1 - INTERVAL) / 2, 100 * (1 + INTERVAL) / 2
+    rows = []
+    for model, (_, model_seed, _) in median.items():
+        if model in SIMPLE:
+            continue
+        row = {"model": model, "seed": "" if model_seed is None else model_seed}
+        row.update(n_test=n_origins, block=block)
+        for key, point, ratios in (
+            ("vs_best", full[model] / best, resampled[model] / best_resampled),
+            (
+                "vs_persistence",
+                full[model] / full["persistence"],
+                resampled[model] / resampled["persistence"],
+            ),
+        ):
+            low, high = np.percentile(ratios, tails)
+            row.update({key: point, f"{key}_low": low, f"{key}_high": high})
+        rows.append(row)
+    return rows
 
 
 # -- the report -------------------------------------------------------------------------------
@@ -425,8 +516,9 @@ def summarize(results):
     )
 
 
-def report(results, run):
-    """The markdown summary of ``results`` (the CSV's rows) for ``run`` (see ``run_record``)."""
+def report(results, run, sampling=None):
+    """The markdown summary of ``results`` (the CSV's rows) for ``run`` (see ``run_record``),
+    with the sampling intervals' rows ``sampling`` where there are any."""
     table = summarize(results)
     mae = table["mae"].unstack("model")
     ratio = table["mae_ratio"].unstack("model")
@@ -509,6 +601,9 @@ def report(results, run):
         rows.append(row)
     lines.append(markdown_table(rows, list(rows[0])))
 
+    if sampling is not None and len(sampling):
+        lines += sampling_section(sampling, series)
+
     if others:
         lines += ["", "## Fit seconds and epochs (median over seeds)", ""]
         rows = []
@@ -551,6 +646,54 @@ def report(results, run):
     return "\n".join(lines) + "\n"
 
 
+def sampling_section(sampling, series):
+    """The report's lines on the sampling error of each series' ratios."""
+    sampling = sampling.set_index(["series", "model"])
+    models = [m for m in MODELS if m in set(sampling.index.get_level_values("model"))]
+    lines = [
+        "",
+        "## Sampling error of the ratios",
+        "",
+        f"A series' ratios come from its test origins only, a few dozen on the short series. "
+        f"{INTERVAL:.0%} intervals from a circular block bootstrap over the test origins "
+        f"({RESAMPLES} resamples of blocks of max(horizon, n^(1/3)) consecutive origins; "
+        "every model resampled on the same origins; the best simple baseline picked again in "
+        "each resample, as the oracle picks it; a model with seeds is represented by its "
+        "median seed). The ratio to the best simple baseline, then (in the last column) "
+        "the first model's ratio to persistence.",
+        "",
+    ]
+
+    def interval(entry, key):
+        return f"{entry[key]:.3g} [{entry[f'{key}_low']:.3g}, {entry[f'{key}_high']:.3g}]"
+
+    rows = []
+    for name in series:
+        present = [m for m in models if (name, m) in sampling.index]
+        if not present:
+            continue
+        first = sampling.loc[(name, present[0])]
+        row = {"series": name, "test origins": int(first["n_test"]), "block": int(first["block"])}
+        for model in models:
+            row[model] = (
+                interval(sampling.loc[(name, model)], "vs_best") if model in present else "-"
+            )
+        row[f"{present[0]} vs persistence"] = interval(first, "vs_persistence")
+        rows.append(row)
+    lines.append(markdown_table(rows, list(rows[0])))
+    for model in models:
+        entries = sampling.xs(model, level="model")
+        lines += [
+            "",
+            f"{model}: past 1.10x its best simple baseline on {(entries['vs_best'] > 1.1).sum()} "
+            f"series, with the whole interval past it on "
+            f"{(entries['vs_best_low'] > 1.1).sum()}; more than 2 % behind persistence on "
+            f"{(entries['vs_persistence'] > 1.02).sum()}, with the whole interval past it on "
+            f"{(entries['vs_persistence_low'] > 1.02).sum()}.",
+        ]
+    return lines
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--series", nargs="+", choices=suite_series.NAMES, metavar="NAME")
@@ -579,7 +722,9 @@ def main(argv=None):
         out = out or default_out
         results = pd.read_csv(out, keep_default_na=False, na_values=[""])
         run = json.loads(out.with_suffix(".json").read_text())
-        out.with_suffix(".md").write_text(report(results, run))
+        sampled = sampling_path(out)
+        sampling = pd.read_csv(sampled) if sampled.exists() else None
+        out.with_suffix(".md").write_text(report(results, run, sampling))
         print(f"written {out.with_suffix('.md')}")
         return
 
@@ -591,6 +736,7 @@ def main(argv=None):
     warnings.filterwarnings("ignore")  # statsmodels' convergence notes, Keras' input warnings
 
     results = ResultRows(out, COLUMNS)
+    sampled = ResultRows(None if out is None else sampling_path(out), SAMPLING_COLUMNS)
     start = time.perf_counter()
     for name in names:
         neural = (
@@ -605,9 +751,17 @@ def main(argv=None):
             results.write,
             lambda s: print(s, flush=True),
             dev=args.dev,
+            sampled=sampled.write,
         )
     run = run_record(command, time.perf_counter() - start)
-    results.finish(run, report(pd.DataFrame(results.rows, columns=COLUMNS), run))
+    sampled.close()
+    sampling = pd.DataFrame(sampled.rows, columns=SAMPLING_COLUMNS)
+    results.finish(run, report(pd.DataFrame(results.rows, columns=COLUMNS), run, sampling))
+
+
+def sampling_path(out):
+    """Where the sampling intervals of the results CSV ``out`` go."""
+    return out.with_name(f"{out.stem}_sampling.csv")
 
 
 def run_record(command, seconds):

@@ -120,3 +120,46 @@ def test_forecasts_reshape_to_make_horizon_target_columns():
     # (origins, targets, steps), the layout of the naive forecasts.
     truth = np.array([[[values[t + k, j] for k in (1, 2)] for j in (0, 1)] for t in range(len(y))])
     np.testing.assert_array_equal(suite.as_y(truth), y.to_numpy())
+
+
+def test_block_bootstrap_resamples_runs_of_consecutive_origins():
+    assert suite.block_length(20, horizon=1) == 3  # ceil(20 ** (1/3))
+    assert suite.block_length(20, horizon=7) == 7
+    assert suite.block_length(5, horizon=12) == 5  # never longer than the test
+    index = suite.resampled_origins(10, 3, 50, np.random.default_rng(0))
+    assert index.shape == (50, 10)
+    assert index.min() >= 0 and index.max() <= 9
+    # Within each block of 3 the origins follow each other, wrapping from 9 to 0.
+    steps = np.diff(index, axis=1) % 10
+    assert np.all(steps[:, [0, 1, 3, 4, 6, 7]] == 1)
+    assert len(np.unique(index)) == 10
+
+
+def test_sampling_intervals_resample_every_model_on_the_same_origins():
+    rng = np.random.default_rng(0)
+    naive = rng.uniform(1, 2, size=40)
+    ridge = rng.uniform(1, 2, size=40)
+    half = np.minimum(naive, ridge) / 2
+    fits = {
+        "persistence": [(naive.mean(), None, naive)],
+        "ridge": [(ridge.mean(), None, ridge)],
+        # Seed 2 is the median (seeds 0 and 1 bracket it): half the better baseline's error
+        # at every origin.
+        "lstm_forecaster": [
+            (9.0, 0, np.full(40, 9.0)),
+            (half.mean(), 2, half),
+            (0.1, 1, np.full(40, 0.1)),
+        ],
+        "blog_lstm": [(naive.mean(), 0, naive)],
+    }
+    rows = {row["model"]: row for row in suite.sampling_intervals(fits, horizon=2, seed=0)}
+    assert set(rows) == {"lstm_forecaster", "blog_lstm"}  # not the simple baselines
+    lstm, blog = rows["lstm_forecaster"], rows["blog_lstm"]
+    assert (lstm["seed"], lstm["n_test"], lstm["block"]) == (2, 40, 4)
+    # Half the per-origin best is at most half the best baseline's MAE, in every resample.
+    assert lstm["vs_best"] <= 0.5 and lstm["vs_best_high"] <= 0.5
+    # Persistence's own errors: exactly 1 to persistence in every resample, and the
+    # interval to the best baseline brackets the point.
+    assert blog["vs_persistence"] == blog["vs_persistence_low"] == blog["vs_persistence_high"] == 1
+    assert blog["vs_best_low"] <= blog["vs_best"] <= blog["vs_best_high"]
+    assert blog["vs_best"] == pytest.approx(naive.mean() / min(naive.mean(), ridge.mean()))
