@@ -650,6 +650,7 @@ def sampling_section(sampling, series):
     """The report's lines on the sampling error of each series' ratios."""
     sampling = sampling.set_index(["series", "model"])
     models = [m for m in MODELS if m in set(sampling.index.get_level_values("model"))]
+    lead = "lstm_forecaster" if "lstm_forecaster" in models else models[0]
     lines = [
         "",
         "## Sampling error of the ratios",
@@ -659,8 +660,8 @@ def sampling_section(sampling, series):
         f"({RESAMPLES} resamples of blocks of max(horizon, n^(1/3)) consecutive origins; "
         "every model resampled on the same origins; the best simple baseline picked again in "
         "each resample, as the oracle picks it; a model with seeds is represented by its "
-        "median seed). The ratio to the best simple baseline, then (in the last column) "
-        "the first model's ratio to persistence.",
+        f"median seed). The ratio to the best simple baseline, then {lead}'s ratio to "
+        "persistence.",
         "",
     ]
 
@@ -678,7 +679,9 @@ def sampling_section(sampling, series):
             row[model] = (
                 interval(sampling.loc[(name, model)], "vs_best") if model in present else "-"
             )
-        row[f"{present[0]} vs persistence"] = interval(first, "vs_persistence")
+        row[f"{lead} vs persistence"] = (
+            interval(sampling.loc[(name, lead)], "vs_persistence") if lead in present else "-"
+        )
         rows.append(row)
     lines.append(markdown_table(rows, list(rows[0])))
     for model in models:
