@@ -44,9 +44,9 @@ test origins (``sampling_intervals``; the ``_sampling.csv`` beside the results):
 with a few dozen test origins, how far the ratio could move with other origins alone.
 
 Reproduce the committed results (benchmarks/results/suite.csv, suite_sampling.csv, .json and
-.md), 40 minutes on
-2 CPU cores (80 when they are shared with other jobs); the neural models run on the series of
-at most 9,000 rows (all but the two longest, which get the baselines only)::
+.md), 40 minutes on 2 CPU cores (80 when they are shared with other jobs); the neural models
+run on the series of at most 9,000 rows (all but the two longest, which get the baselines
+only)::
 
     TF_CPP_MIN_LOG_LEVEL=2 python benchmarks/suite.py --seeds 3 --neural-max-rows 9000
 
