@@ -406,8 +406,9 @@ def run_series(name, models, seeds, max_epochs, neural, write, log, dev=False, s
             else:
                 linear = model == "lstm_forecaster_linear"
                 pred, seconds, epochs = fit_lstm_forecaster(data, seed, max_epochs, linear)
-            mae = _mae(y_test, pred)
-            errors.setdefault(model, []).append((mae, seed, _origin_errors(y_test, pred)))
+            origin_errors = _origin_errors(y_test, pred)
+            mae = float(origin_errors.mean())
+            errors.setdefault(model, []).append((mae, seed, origin_errors))
             row = dict(
                 base,
                 model=model,
@@ -475,7 +476,7 @@ def sampling_intervals(errors, horizon, seed):
     n_origins = len(median["persistence"][2])
     block = block_length(n_origins, horizon)
     index = resampled_origins(n_origins, block, RESAMPLES, np.random.default_rng(seed))
-    full = {m: fit[2].mean() for m, fit in median.items()}
+    full = {m: fit[0] for m, fit in median.items()}
     resampled = {m: fit[2][index].mean(axis=1) for m, fit in median.items()}
     best = min(full[m] for m in simple)
     best_resampled = np.min([resampled[m] for m in simple], axis=0)
