@@ -21,11 +21,12 @@ def _chunks(a):
 
 
 def column_stats(a):
-    """Per-column mean and standard deviation of a 2-D array (1 where a column is constant)."""
+    """Per-column mean and standard deviation of a 2-D array (1 where a column is constant),
+    and whether each column is constant."""
     mean = sum(chunk.sum(axis=0) for chunk in _chunks(a)) / len(a)
     var = sum(((chunk - mean) ** 2).sum(axis=0) for chunk in _chunks(a)) / len(a)
-    std = np.sqrt(var)
-    return mean, np.where(std > np.finfo(np.float32).eps, std, 1.0)
+    constant = np.sqrt(var) <= np.finfo(np.float32).eps
+    return mean, np.where(constant, 1.0, np.sqrt(var)), constant
 
 
 def standardize(a, mean, scale):

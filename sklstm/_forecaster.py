@@ -215,7 +215,8 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     x_mean_, x_scale_ : ndarray of shape (n_features_in_ + (seasonal_phase_ or 0),)
         Per-feature mean and standard deviation of the training rows: X's columns but the
         known-future block, the seasonal phase's indicators (if any), then the block (if
-        any).
+        any). The scale is 1 for an input constant in the training rows; the network gives
+        such an input no weight, since it never saw what the input does when it moves.
     y_mean_, y_scale_ : ndarray of shape (n_outputs_,)
         Per-target mean and standard deviation of the training targets.
 
@@ -394,7 +395,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
             # The first window - 1 rows lack a full history: they are predicted, never trained on.
             rows, n_history, y = X, window - 1, y[window - 1 :]
         self._target_names = target_names
-        self.x_mean_, self.x_scale_ = column_stats(rows)
+        self.x_mean_, self.x_scale_, constant = column_stats(rows)
         windows = self._windows(X)
         n_windows = len(y)
         self._y_1d = y.ndim == 1
@@ -403,7 +404,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         check_n_rows(n_windows + n_history, window, n_history + n_val + 1, name)
         n_train = n_windows - n_val
         self.n_outputs_ = y.shape[1]
-        self.y_mean_, self.y_scale_ = column_stats(y[:n_train])
+        self.y_mean_, self.y_scale_, _ = column_stats(y[:n_train])
         y_scaled = standardize(y, self.y_mean_, self.y_scale_)
         if season is None and any(sources or []):
             # No calendar season: read one from the targets' own columns, on the rows
@@ -415,7 +416,7 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
         seed = int(check_random_state(self.random_state).randint(0, 2**31 - 1))
         self._warn_if_off_cudnn()
         self.model_, self.history_, self.linear_only_, (calibrated, residuals) = self._train(
-            windows, y_scaled, n_train, units, seed, sources, season
+            windows, y_scaled, n_train, units, seed, sources, season, constant
         )
         self.n_iter_ = len(self.history_["loss"])
         self.smoothing_share_ = np.zeros(self.n_outputs_)
@@ -455,10 +456,12 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
     def _windows(self, data):
         return Windows(data, int(self.window), self.x_mean_, self.x_scale_)
 
-    def _train(self, windows, y, n_train, units, seed, sources, season):
+    def _train(self, windows, y, n_train, units, seed, sources, season, constant):
         """Build, start and train a network; return it, its per-epoch losses and whether the
-        linear part alone was kept."""
+        linear part alone was kept (``constant``: the inputs that never vary in the fitted
+        rows)."""
         # Keras and TensorFlow load at the first fit, so that importing sklstm stays light.
+        from ._network import ignore_inputs
         from ._training import (
             EarlyStoppingBest,
             build_optimizer,
@@ -468,6 +471,9 @@ class LSTMForecaster(RegressorMixin, BaseEstimator):
 
         check_distribution()
         model = self._build(units, seed)
+        # Standardised to 0 in every fitted row, such an input gets no gradient: its weights
+        # would keep their random start and move the forecast only once the input moves.
+        ignore_inputs(model, np.flatnonzero(constant))
         linear = None
         if self.highway:
             # One BLAS thread: beside the Keras backend's thread pool, OpenBLAS's threads fight

@@ -249,3 +249,40 @@ def build_lstm_network(
         linear = layers.Dense(int(n_outputs), kernel_initializer="zeros", name="highway")(flat)
         outputs = layers.Add(name="output")([outputs, linear])
     return keras.Model(inputs, outputs, name="lstm_forecaster")
+
+
+def ignore_inputs(model, features):
+    """Zero the input weights of ``features`` (indices of the window's features) in a network
+    from :func:`build_lstm_network`, in the first LSTM layer and the known-future mix.
+
+    For inputs that never vary in the training rows: standardised to 0 there, they get no
+    gradient, so their weights would stay at their random start and act only once the input
+    moves, at prediction time, in a way nothing was learned from. Zeroed, they stay zero.
+    """
+    features = np.asarray(features, dtype=int)
+    if not len(features):
+        return
+    names = {layer.name for layer in model.layers}
+    n_known = model.get_layer("known_future").n_known if "known_future" in names else 0
+    n_past = model.input_shape[-1] - n_known
+    first = next(
+        layer for layer in model.layers if isinstance(layer, layers.LSTM | layers.Bidirectional)
+    )
+    cells = (
+        [first.forward_layer.cell, first.backward_layer.cell]
+        if isinstance(first, layers.Bidirectional)
+        else [first.cell]
+    )
+    for cell in cells:
+        _zero_rows(cell.kernel, features[features < n_past])
+    if n_known:
+        mix = model.get_layer("future_mix").kernel
+        state = mix.shape[0] - n_known
+        _zero_rows(mix, state + features[features >= n_past] - n_past)
+
+
+def _zero_rows(variable, rows):
+    if len(rows):
+        values = ops.convert_to_numpy(variable).copy()
+        values[rows] = 0.0
+        variable.assign(values)

@@ -338,3 +338,28 @@ def test_cross_validation_does_not_warn_about_retracing(data):
     finally:
         logger.removeHandler(handler)
     assert not [r for r in records if "retracing" in r.getMessage()]
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_an_input_that_never_varies_in_training_cannot_move_a_forecast(data, bidirectional):
+    # Like a law in force only after the training rows: the network never learned what the
+    # input does, so when it moves later the forecast must not follow random weights.
+    X, y = data
+    X = np.column_stack([X, np.zeros(len(X))])
+    model = tiny(highway=False, fallback=None, bidirectional=bidirectional).fit(X[:150], y[:150])
+    moved = X[150:].copy()
+    moved[20:, -1] = 1.0
+    np.testing.assert_allclose(model.predict(moved), model.predict(X[150:]), rtol=1e-6)
+    assert model.predict(X[150:]).std(axis=0).min() > 0  # the other inputs still count
+
+
+def test_ignored_inputs_reach_the_known_future_mix():
+    from sklstm import build_lstm_network
+    from sklstm._network import ignore_inputs
+
+    model = build_lstm_network(window=4, n_features=5, units=3, n_known=2, seed=0)
+    ignore_inputs(model, [1, 4])
+    kernel = model.get_layer("future_mix").kernel.numpy()
+    lstm = next(layer for layer in model.layers if layer.__class__.__name__ == "LSTM")
+    assert not lstm.cell.kernel.numpy()[1].any() and lstm.cell.kernel.numpy()[[0, 2]].all()
+    assert not kernel[3 + 1].any() and kernel[3].all()
