@@ -40,7 +40,7 @@ def agreement(dev, test):
     from scipy.stats import spearmanr
 
     rows = []
-    for model in MODELS:
+    for model in [model for model in MODELS if model in dev and model in test]:
         both = pd.DataFrame({"dev": dev[model], "test": test[model]}).dropna()
         rho, p = spearmanr(both["dev"], both["test"])
         dev_miss = set(both.index[both["dev"] > MISS])

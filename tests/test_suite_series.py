@@ -163,3 +163,43 @@ def test_sampling_intervals_resample_every_model_on_the_same_origins():
     assert blog["vs_persistence"] == blog["vs_persistence_low"] == blog["vs_persistence_high"] == 1
     assert blog["vs_best_low"] <= blog["vs_best"] <= blog["vs_best_high"]
     assert blog["vs_best"] == pytest.approx(naive.mean() / min(naive.mean(), ridge.mean()))
+
+
+def test_headroom_trees_read_each_window_up_to_its_own_row():
+    headroom = pytest.importorskip("headroom")
+    X = np.arange(20.0).reshape(10, 2)
+    features = headroom.window_features(X, 3)
+    assert features.shape == (10, 3 * 2)
+    # Row 5: rows 3 and 4 less row 5, then row 5 itself; nothing after row 5.
+    np.testing.assert_array_equal(features[5], [-4, -4, -2, -2, 10, 11])
+
+
+def test_headroom_keeps_the_linear_part_where_no_iteration_validates():
+    headroom = pytest.importorskip("headroom")
+    rng = np.random.default_rng(0)
+    features = rng.normal(size=(400, 3))
+    # Nothing to correct: no iteration does better than none, so none is kept.
+    pred, chosen = headroom.boosted_residuals(features, np.zeros((400, 1)), features[:5], seed=0)
+    assert chosen == [0] and not pred.any()
+    signal = np.sign(features[:, :1]) + 0.1 * rng.normal(size=(400, 1))
+    pred, chosen = headroom.boosted_residuals(features, signal, features[:5], seed=0)
+    assert chosen[0] > 0
+    np.testing.assert_allclose(pred[:, 0], np.sign(features[:5, 0]), atol=0.3)
+
+
+def test_split_agreement_counts_misses_on_each_split(tmp_path):
+    split_agreement = pytest.importorskip("split_agreement")
+    rows = []
+    for split, lstm in (("dev", [1.2, 1.0, 0.9]), ("test", [1.0, 1.2, 0.9])):
+        for series, ratio in zip("abc", lstm, strict=True):
+            for model, mae in (("persistence", 2.0), ("ets", 1.0), ("lstm_forecaster", ratio)):
+                rows.append({"split": split, "series": series, "model": model, "mae": mae})
+    frame = pd.DataFrame(rows)
+    for split in ("dev", "test"):
+        frame[frame["split"] == split].to_csv(tmp_path / f"{split}.csv", index=False)
+    dev, test = (split_agreement.ratios(tmp_path / f"{s}.csv") for s in ("dev", "test"))
+    assert dev.loc["a", "lstm_forecaster"] == pytest.approx(1.2)
+    by_model = {row["model"]: row for row in split_agreement.agreement(dev, test)}
+    lstm = by_model["lstm_forecaster"]
+    assert (lstm["past 1.1x on dev"], lstm["on test"], lstm["on both"]) == (1, 1, 0)
+    assert lstm["misses (dev; test)"] == "a; b"
