@@ -121,7 +121,8 @@ def lstm_maes(paths):
     return results[results["model"] == "lstm_forecaster"].groupby("series")["mae"].median()
 
 
-def report(rows, command, seconds):
+def report(rows, run):
+    """The Markdown table of ``rows``, headed by the ``run`` record (``suite.run_record``)."""
     table = [
         {
             "series": row["series"],
@@ -137,7 +138,8 @@ def report(rows, command, seconds):
     return (
         "<!-- Written by benchmarks/headroom.py; do not edit by hand. -->\n\n"
         "# Nonlinear headroom over the linear part (series of at least 5,000 rows)\n\n"
-        f"Command: `{command}`; {seconds / 60:.1f} min. Gains are 1 - MAE(with the nonlinear "
+        f"Command: `{run['command']}`, measuring {run['sklstm']}; {run['machine']}; "
+        f"{run['seconds'] / 60:.1f} min. Gains are 1 - MAE(with the nonlinear "
         "part) / MAE(linear part alone); the method is in the script's docstring.\n\n"
         + markdown_table(table, list(table[0]))
     )
@@ -161,8 +163,8 @@ def main(argv=None):
             else [results / "suite.csv", results / "suite_long.csv"]
         )
     lstm_mae = lstm_maes(lstm)
-    command = "python benchmarks/headroom.py " + " ".join(
-        argv if argv is not None else sys.argv[1:]
+    command = " ".join(
+        ["python benchmarks/headroom.py", *(argv if argv is not None else sys.argv[1:])]
     )
     warnings.filterwarnings("ignore")
     rows = ResultRows(out, COLUMNS)
@@ -170,10 +172,8 @@ def main(argv=None):
     for name in args.series:
         row = run_series(name, args.dev)
         rows.write({**row, "lstm_gain": 1 - lstm_mae.get(name, np.nan) / row["linear"]})
-    rows.finish(
-        {"command": command.strip()},
-        report(rows.rows, command.strip(), time.perf_counter() - start),
-    )
+    run = suite.run_record(command, time.perf_counter() - start)
+    rows.finish(run, report(rows.rows, run))
 
 
 if __name__ == "__main__":
